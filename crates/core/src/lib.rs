@@ -1,0 +1,12 @@
+//! What two or more airflow-kit tools share: the values document, errors and exit codes,
+//! child processes and atomic writes. Nothing here reads argv or env, or exits the process.
+
+pub mod cli;
+pub mod error;
+pub mod fs;
+pub mod process;
+pub mod secrets;
+pub mod yaml;
+
+pub use error::{Error, ExitCode, Location};
+pub use yaml::{Document, Input, Mapping, Node, NodeKind, Scalar, ScalarStyle};

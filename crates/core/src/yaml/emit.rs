@@ -1,0 +1,324 @@
+//! Tree to text, block style with two-space indentation. A scalar keeps the style it was
+//! written in when that style can carry its text; a string a tool made is written plain only
+//! when no YAML reader (YAML 1.1 like Helm's, or 1.2) could take it for anything but a string.
+
+use super::resolve::{Resolved, resolve_plain};
+use super::{Mapping, Node, NodeKind, Scalar, ScalarStyle};
+
+/// The whole document as YAML text, ending with a newline (`{}` for an empty mapping).
+pub fn emit_document(root: &Node) -> String {
+    let mut out = String::new();
+    match &root.kind {
+        NodeKind::Mapping(mapping) if !mapping.is_empty() => emit_mapping(&mut out, mapping, 0),
+        NodeKind::Sequence(items) if !items.is_empty() => emit_sequence(&mut out, items, 0),
+        _ => {
+            out.push_str(&inline(root, 0));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// One line for reports and diffs: scalars as written, collections in flow style.
+pub fn emit_value_inline(node: &Node) -> String {
+    match &node.kind {
+        NodeKind::Scalar(scalar) if scalar.text.contains('\n') => double_quoted(&scalar.text),
+        NodeKind::Scalar(_) => inline(node, 0),
+        NodeKind::Sequence(items) => {
+            format!("[{}]", items.iter().map(emit_value_inline).collect::<Vec<_>>().join(", "))
+        }
+        NodeKind::Mapping(mapping) => format!(
+            "{{{}}}",
+            mapping
+                .entries
+                .values()
+                .map(|entry| format!("{}: {}", key_text(&entry.key), emit_value_inline(&entry.value)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// True when `text` can be written as a plain scalar and still be read back as this string
+/// by every YAML reader: nothing that resolves to a bool, null or number under YAML 1.1 or
+/// 1.2 in any letter case, and no character that would change the syntax.
+pub fn plain_is_safe(text: &str) -> bool {
+    let Some(first) = text.chars().next() else {
+        return false;
+    };
+    if resolve_plain(text) != Resolved::Str {
+        return false;
+    }
+    let lower = text.to_ascii_lowercase();
+    if matches!(lower.as_str(), "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null" | "~" | "<<" | "=")
+    {
+        return false;
+    }
+    if first.is_ascii_digit() || "-+.?:,[]{}#&*!|>'\"%@`~ \t".contains(first) {
+        return false;
+    }
+    if lower.starts_with(".inf") || lower.starts_with(".nan") {
+        return false;
+    }
+    if text.ends_with(' ') || text.ends_with(':') || text.contains(": ") || text.contains(" #") {
+        return false;
+    }
+    text.chars().all(|c| !c.is_control() && c != '\u{feff}' && !matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
+}
+
+fn emit_mapping(out: &mut String, mapping: &Mapping, indent: usize) {
+    for entry in mapping.entries.values() {
+        push_indent(out, indent);
+        out.push_str(&key_text(&entry.key));
+        out.push(':');
+        emit_after_indicator(out, &entry.value, indent);
+    }
+}
+
+fn emit_sequence(out: &mut String, items: &[Node], indent: usize) {
+    for item in items {
+        match &item.kind {
+            NodeKind::Mapping(mapping) if !mapping.is_empty() => {
+                // Write the block one level deeper, then put the dash where its first line's
+                // indentation was: `- key: value`, the other keys lined up under the first.
+                let mut block = String::new();
+                emit_mapping(&mut block, mapping, indent + 2);
+                push_indent(out, indent);
+                out.push_str("- ");
+                out.push_str(&block[indent + 2..]);
+            }
+            NodeKind::Sequence(inner) if !inner.is_empty() => {
+                let mut block = String::new();
+                emit_sequence(&mut block, inner, indent + 2);
+                push_indent(out, indent);
+                out.push_str("- ");
+                out.push_str(&block[indent + 2..]);
+            }
+            _ => {
+                push_indent(out, indent);
+                out.push('-');
+                emit_after_indicator(out, item, indent);
+            }
+        }
+    }
+}
+
+/// Writes a value after `key:` or `-` (at `indent`), ending the line.
+fn emit_after_indicator(out: &mut String, node: &Node, indent: usize) {
+    match &node.kind {
+        NodeKind::Mapping(mapping) if !mapping.is_empty() => {
+            out.push('\n');
+            emit_mapping(out, mapping, indent + 2);
+        }
+        NodeKind::Sequence(items) if !items.is_empty() => {
+            out.push('\n');
+            emit_sequence(out, items, indent + 2);
+        }
+        _ => {
+            let text = inline(node, indent + 2);
+            if !text.is_empty() {
+                out.push(' ');
+                out.push_str(&text);
+            }
+            out.push('\n');
+        }
+    }
+}
+
+/// A scalar or empty collection, starting on the current line; block scalars continue on the
+/// following lines at `content_indent`.
+fn inline(node: &Node, content_indent: usize) -> String {
+    match &node.kind {
+        NodeKind::Mapping(_) => "{}".to_string(),
+        NodeKind::Sequence(_) => "[]".to_string(),
+        NodeKind::Scalar(scalar) => {
+            let body = scalar_text(scalar, content_indent);
+            match &scalar.tag {
+                Some(tag) => format!("{tag} {body}"),
+                None => body,
+            }
+        }
+    }
+}
+
+fn scalar_text(scalar: &Scalar, content_indent: usize) -> String {
+    let text = &scalar.text;
+    match scalar.style {
+        // A plain scalar read from a file keeps its exact text: that is what Helm resolved.
+        ScalarStyle::Plain if !text.contains('\n') => text.clone(),
+        ScalarStyle::SingleQuoted if !text.contains('\n') && printable(text) => {
+            format!("'{}'", text.replace('\'', "''"))
+        }
+        ScalarStyle::DoubleQuoted => double_quoted(text),
+        ScalarStyle::Literal | ScalarStyle::Folded => {
+            literal(text, content_indent).unwrap_or_else(|| double_quoted(text))
+        }
+        _ => string_text(text, content_indent),
+    }
+}
+
+/// The plainest writing of a string that every reader takes back as the same string.
+fn string_text(text: &str, content_indent: usize) -> String {
+    if plain_is_safe(text) {
+        return text.to_string();
+    }
+    if text.contains('\n')
+        && let Some(block) = literal(text, content_indent)
+    {
+        return block;
+    }
+    double_quoted(text)
+}
+
+fn key_text(key: &Scalar) -> String {
+    match key.style {
+        ScalarStyle::Plain if !key.text.is_empty() && !key.text.contains('\n') => key.text.clone(),
+        ScalarStyle::SingleQuoted if !key.text.contains('\n') && printable(&key.text) => {
+            format!("'{}'", key.text.replace('\'', "''"))
+        }
+        ScalarStyle::Auto if plain_is_safe(&key.text) => key.text.clone(),
+        _ => double_quoted(&key.text),
+    }
+}
+
+/// A literal block (`|`, `|-`, `|+`), or None when the text cannot be one (control
+/// characters, lines of only spaces, carriage returns).
+fn literal(text: &str, content_indent: usize) -> Option<String> {
+    if text.is_empty() || text.trim_matches('\n').is_empty() || !printable_multiline(text) {
+        return None;
+    }
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    let lines: Vec<&str> = body.split('\n').collect();
+    if lines.iter().any(|line| !line.is_empty() && line.trim().is_empty()) {
+        return None;
+    }
+    let chomping = if !text.ends_with('\n') {
+        "-"
+    } else if text.ends_with("\n\n") {
+        "+"
+    } else {
+        ""
+    };
+    // An explicit indentation indicator when the first line itself starts with a space.
+    let indicator =
+        if lines.iter().find(|line| !line.is_empty()).is_some_and(|line| line.starts_with(' ')) { "2" } else { "" };
+    if lines.first().is_some_and(|line| line.is_empty()) && indicator.is_empty() {
+        // Leading empty lines are fine, but only when indentation is still detectable.
+        if lines.iter().all(|line| line.is_empty()) {
+            return None;
+        }
+    }
+    let mut out = format!("|{indicator}{chomping}");
+    for line in &lines {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&" ".repeat(content_indent));
+            out.push_str(line);
+        }
+    }
+    Some(out)
+}
+
+fn double_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\u{0}' => out.push_str("\\0"),
+            '\u{85}' => out.push_str("\\N"),
+            '\u{a0}' => out.push_str("\\_"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() || c == '\u{feff}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn printable(text: &str) -> bool {
+    text.chars().all(|c| !c.is_control() && !matches!(c, '\u{feff}' | '\u{a0}' | '\u{2028}' | '\u{2029}'))
+}
+
+fn printable_multiline(text: &str) -> bool {
+    text.chars()
+        .all(|c| c == '\n' || c == '\t' || (!c.is_control() && !matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}')))
+}
+
+fn push_indent(out: &mut String, indent: usize) {
+    out.extend(std::iter::repeat_n(' ', indent));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_document;
+
+    fn round_trip(text: &str) -> String {
+        let node = parse_document(text, "t").expect("parses");
+        let emitted = emit_document(&node);
+        let again = parse_document(&emitted, "emitted").expect("our output parses");
+        assert_eq!(node.to_json(), again.to_json(), "meaning changed:\n{emitted}");
+        emitted
+    }
+
+    fn check_string(text: &str, expected: &str) {
+        let mut root = Node::mapping();
+        root.set_path(&["v"], Node::string(text)).expect("set");
+        let emitted = emit_document(&root);
+        assert_eq!(emitted, expected, "{text:?}");
+        let again = parse_document(&emitted, "emitted").expect("parses");
+        assert_eq!(again.get_path(&["v"]).and_then(Node::as_str), Some(text));
+    }
+
+    #[test]
+    fn strings_that_look_like_other_things_are_quoted() {
+        for text in [
+            "yes", "No", "ON", "y", "true", "null", "~", "1.0", "0123", "10", "1e3", ".inf", "-", "@x", "a: b", "a #b",
+            "",
+        ] {
+            let mut root = Node::mapping();
+            root.set_path(&["v"], Node::string(text)).expect("set");
+            let emitted = emit_document(&root);
+            assert!(emitted.contains('"'), "{text:?} must be quoted: {emitted}");
+            let again = parse_document(&emitted, "e").expect("parses");
+            assert_eq!(again.get_path(&["v"]).and_then(Node::as_str), Some(text));
+        }
+        check_string("apache/airflow", "v: apache/airflow\n");
+        check_string("git@github.com:me/dags.git", "v: git@github.com:me/dags.git\n");
+    }
+
+    #[test]
+    fn multi_line_strings_become_literal_blocks() {
+        check_string("github.com ssh-ed25519 AAAA\n", "v: |\n  github.com ssh-ed25519 AAAA\n");
+        check_string("a\nb", "v: |-\n  a\n  b\n");
+        check_string("a\n\n", "v: |+\n  a\n\n");
+        check_string("  indented\nnext\n", "v: |2\n    indented\n  next\n");
+        check_string("tab\there", "v: \"tab\\there\"\n");
+    }
+
+    #[test]
+    fn source_styles_survive() {
+        let text =
+            "a: 'yes'\nb: \"x\"\nc: yes\nd: |\n  line\ne: !!str 10\nf:\n  - 1\n  - x: 1\n    y: [2]\ng: {}\nh:\n";
+        assert_eq!(
+            round_trip(text),
+            "a: 'yes'\nb: \"x\"\nc: yes\nd: |\n  line\ne: !!str 10\nf:\n  - 1\n  - x: 1\n    y:\n      - 2\ng: {}\nh:\n"
+        );
+    }
+
+    #[test]
+    fn nested_sequences_and_keys_needing_quotes() {
+        let mut root = Node::mapping();
+        root.set_path(&["on"], Node::sequence(vec![Node::sequence(vec![Node::int(1), Node::int(2)])])).expect("set");
+        assert_eq!(emit_document(&root), "\"on\":\n  - - 1\n    - 2\n");
+        round_trip("a:\n- - 1\n  - 2\n- b: 1\n  c: 2\n");
+    }
+}
