@@ -9,4 +9,4 @@ pub mod secrets;
 pub mod yaml;
 
 pub use error::{Error, ExitCode, Location};
-pub use yaml::{Document, Input, Mapping, Node, NodeKind, Scalar, ScalarStyle};
+pub use yaml::{Document, Input, Mapping, Node, NodeKind, Scalar, ScalarStyle, from_json, json_to_yaml};

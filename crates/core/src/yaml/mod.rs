@@ -350,3 +350,28 @@ pub fn read_text_file(path: &Path) -> Result<String, Error> {
             .with_hint("values files are YAML text; check that this is the right file")
     })
 }
+
+/// A tree from JSON, for reports built with `serde_json::json!`: strings are quoted whenever
+/// a YAML reader could take them for anything else.
+pub fn from_json(value: &serde_json::Value) -> Node {
+    use serde_json::Value;
+    match value {
+        Value::Null => Node::null(),
+        Value::Bool(value) => Node::bool(*value),
+        Value::Number(number) => Node::plain(number.to_string()),
+        Value::String(text) => Node::string(text.clone()),
+        Value::Array(items) => Node::sequence(items.iter().map(from_json).collect()),
+        Value::Object(object) => {
+            let mut mapping = Mapping::default();
+            for (key, value) in object {
+                mapping.insert(key, from_json(value));
+            }
+            Node::new(NodeKind::Mapping(mapping))
+        }
+    }
+}
+
+/// A report or document as YAML text, from JSON (see [`from_json`]).
+pub fn json_to_yaml(value: &serde_json::Value) -> String {
+    emit_document(&from_json(value))
+}
