@@ -1,0 +1,175 @@
+//! `fix`: the procedure's troubleshooting step. Delete the failed migration jobs and the
+//! failed or crash-looping pods of THIS release, each by the release's label selector plus its
+//! exact name, so nothing outside the release can ever be touched.
+
+use airflow_kit_core::Error;
+use serde_json::{Value, json};
+
+use crate::kubectl::Kubectl;
+use crate::model::{Job, Pod};
+use crate::status::{self, Snapshot};
+
+/// One delete, with why and the exact kubectl arguments (after the global flags).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Action {
+    /// `job/<name>` or `pod/<name>`.
+    pub object: String,
+    pub reason: String,
+    pub args: Vec<String>,
+}
+
+/// What `fix` would do, and what it leaves alone on purpose.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub actions: Vec<Action>,
+    /// Objects that are broken but that deleting would not help, with why.
+    pub skipped: Vec<(String, String)>,
+}
+
+pub fn plan(snapshot: &Snapshot) -> Plan {
+    let mut plan = Plan::default();
+    let mut deleted_jobs: Vec<&str> = Vec::new();
+    for job in &snapshot.jobs {
+        if status::component(&job.metadata.labels) == "migrations" && job.has_failed() {
+            let reason = job
+                .status
+                .conditions
+                .iter()
+                .find(|c| c.kind == "Failed")
+                .and_then(|c| c.reason.clone())
+                .unwrap_or_else(|| "Failed".into());
+            plan.actions.push(job_action(job, &snapshot.release, reason));
+            deleted_jobs.push(&job.metadata.name);
+        }
+    }
+    for pod in &snapshot.pods {
+        // Deleting a Job deletes its pods (kubectl's default background cascade).
+        let job =
+            pod.metadata.labels.get("job-name").or_else(|| pod.metadata.labels.get("batch.kubernetes.io/job-name"));
+        if job.is_some_and(|job| deleted_jobs.contains(&job.as_str())) {
+            continue;
+        }
+        if let Some(reason) = deletable_reason(pod) {
+            plan.actions.push(pod_action(pod, &snapshot.release, reason));
+        } else if let Some(reason) = pull_error(pod) {
+            plan.skipped.push((
+                format!("pod/{}", pod.metadata.name),
+                format!("{reason}: deleting does not fix a pull error; fix the image (see `pod-inspect diagnose`)"),
+            ));
+        }
+    }
+    plan
+}
+
+/// Runs the deletes one by one; a failure is reported and the rest still run.
+pub fn apply(kubectl: &Kubectl, plan: &Plan) -> Vec<(Action, Result<String, Error>)> {
+    plan.actions
+        .iter()
+        .map(|action| {
+            let result = kubectl.run_checked(&action.args).map(|output| output.stdout_text().trim().to_string());
+            (action.clone(), result)
+        })
+        .collect()
+}
+
+pub fn plan_report(kubectl: &Kubectl, snapshot: &Snapshot, plan: &Plan, deleted: bool) -> Value {
+    json!({
+        "release": snapshot.release,
+        "namespace": snapshot.namespace,
+        "deleted": deleted,
+        "actions": plan.actions.iter().map(|action| json!({
+            "object": action.object,
+            "reason": action.reason,
+            "command": kubectl.command(&action.args).display(),
+        })).collect::<Vec<_>>(),
+        "skipped": plan.skipped.iter().map(|(object, why)| json!({"object": object, "why": why})).collect::<Vec<_>>(),
+    })
+}
+
+fn job_action(job: &Job, release: &str, reason: String) -> Action {
+    let selector = selector(&job.metadata.labels, release);
+    Action {
+        object: format!("job/{}", job.metadata.name),
+        reason,
+        args: vec![
+            "delete".into(),
+            "job".into(),
+            "--selector".into(),
+            selector,
+            "--field-selector".into(),
+            format!("metadata.name={}", job.metadata.name),
+        ],
+    }
+}
+
+fn pod_action(pod: &Pod, release: &str, reason: String) -> Action {
+    let selector = selector(&pod.metadata.labels, release);
+    Action {
+        object: format!("pod/{}", pod.metadata.name),
+        reason,
+        args: vec![
+            "delete".into(),
+            "pod".into(),
+            "--selector".into(),
+            selector,
+            "--field-selector".into(),
+            format!("metadata.name={}", pod.metadata.name),
+        ],
+    }
+}
+
+/// The selector that proves membership of the release: the chart's `release` and
+/// `component` labels, or the subchart's `app.kubernetes.io/instance` and `name`.
+pub fn selector(labels: &std::collections::BTreeMap<String, String>, release: &str) -> String {
+    if labels.get("release").map(String::as_str) == Some(release) {
+        return match labels.get("component") {
+            Some(component) => format!("release={release},component={component}"),
+            None => format!("release={release}"),
+        };
+    }
+    match labels.get("app.kubernetes.io/name") {
+        Some(name) => format!("app.kubernetes.io/instance={release},app.kubernetes.io/name={name}"),
+        None => format!("app.kubernetes.io/instance={release}"),
+    }
+}
+
+fn deletable_reason(pod: &Pod) -> Option<String> {
+    if pod.status.phase == "Failed" {
+        return Some(pod.status.reason.clone().unwrap_or_else(|| "Failed".into()));
+    }
+    let statuses = pod.status.init_container_statuses.iter().chain(&pod.status.container_statuses);
+    for container in statuses {
+        if container.state.waiting.as_ref().and_then(|w| w.reason.as_deref()) == Some("CrashLoopBackOff") {
+            return Some(format!("CrashLoopBackOff ({})", container.name));
+        }
+    }
+    None
+}
+
+fn pull_error(pod: &Pod) -> Option<String> {
+    let statuses = pod.status.init_container_statuses.iter().chain(&pod.status.container_statuses);
+    statuses
+        .filter_map(|c| c.state.waiting.as_ref().and_then(|w| w.reason.clone()))
+        .find(|reason| matches!(reason.as_str(), "ImagePullBackOff" | "ErrImagePull"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors_name_the_release() {
+        let labels = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(
+            selector(&labels(&[("release", "airflow"), ("component", "worker")]), "airflow"),
+            "release=airflow,component=worker"
+        );
+        assert_eq!(
+            selector(
+                &labels(&[("app.kubernetes.io/instance", "airflow"), ("app.kubernetes.io/name", "postgresql")]),
+                "airflow"
+            ),
+            "app.kubernetes.io/instance=airflow,app.kubernetes.io/name=postgresql"
+        );
+    }
+}

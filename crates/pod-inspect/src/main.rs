@@ -1,0 +1,286 @@
+//! pod-inspect's command line: parse flags into a config per subcommand, run the library,
+//! print the YAML report on stdout and progress on stderr, map the result to an exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use airflow_kit_core::cli::{finish, say, write_stdout};
+use airflow_kit_core::error::EXIT_CODES_HELP;
+use airflow_kit_core::{Error, ExitCode, json_to_yaml};
+use clap::{Parser, Subcommand};
+use pod_inspect::{Kubectl, dags, diagnose, fernet, find_kubectl, fix, parse_duration, status, ui, wait};
+
+const TOOL: &str = "pod-inspect";
+
+const AFTER_HELP: &str = "\
+Examples:
+  pod-inspect status                      # every pod and job of release `airflow` in namespace `airflow`
+  pod-inspect wait --timeout 15m && pod-inspect dags
+  pod-inspect diagnose -n data --release airflow-prod
+  pod-inspect fix                         # shows the deletes, asks before running them
+  pod-inspect ui --port 8080              # http://127.0.0.1:8080";
+
+#[derive(Parser)]
+#[command(name = TOOL, version, about = "Read an Airflow release on Kubernetes: status, wait, DAG sync check, diagnosis with fixes, cleanup, UI access",
+    after_help = format!("{AFTER_HELP}\n\n{EXIT_CODES_HELP}"))]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// The kubeconfig file kubectl uses (kubectl's default when not given).
+    #[arg(long, global = true)]
+    kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, global = true)]
+    context: Option<String>,
+    /// The release's namespace.
+    #[arg(short = 'n', long, global = true, default_value = "airflow")]
+    namespace: String,
+    /// The Helm release name.
+    #[arg(long, global = true, default_value = "airflow")]
+    release: String,
+    /// How long one kubectl call may take.
+    #[arg(long, global = true, default_value = "60s", value_parser = parse_duration)]
+    request_timeout: Duration,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every pod of the release (component, phase, ready, restarts, container states) and its
+    /// jobs; exit 0 when healthy, 1 when not.
+    Status,
+    /// Poll until the release is healthy; stop early (exit 1, with the diagnosis) on a failure
+    /// that waiting cannot heal.
+    Wait {
+        /// Give up after this long (`15m`, `900s`, `1h`).
+        #[arg(long, default_value = "15m", value_parser = parse_duration)]
+        timeout: Duration,
+        /// Time between polls.
+        #[arg(long, default_value = "5s", value_parser = parse_duration)]
+        interval: Duration,
+    },
+    /// Look inside a pod running git-sync: the commit `/opt/airflow/dags/repo` points at and
+    /// the DAG files under the sub-path; exit 1 when either is missing.
+    Dags {
+        /// The pod to look into (default: a running worker, dag-processor or scheduler).
+        #[arg(long)]
+        pod: Option<String>,
+        /// The DAG folder inside the repository (default: from the release's airflow.cfg).
+        #[arg(long)]
+        sub_path: Option<String>,
+    },
+    /// Match events, container states and logs against the known failures; each finding has
+    /// its evidence, cause and fix. Exit 1 when there is any finding.
+    Diagnose,
+    /// Delete the release's failed migration jobs and failed or crash-looping pods (by the
+    /// release's label selector). Shows the commands and asks first, unless `--yes`.
+    Fix {
+        /// Delete without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Print the release's Fernet key (decoded from `<release>-fernet-key`).
+    FernetKey,
+    /// Port-forward to the UI (api-server on Airflow 3, webserver on Airflow 2), or print the
+    /// NodePort URL. Ctrl-C ends the forward.
+    Ui {
+        /// The local port.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The local address to bind; anything but loopback exposes the UI to the network.
+        #[arg(long, default_value = "127.0.0.1")]
+        address: String,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    finish(TOOL, run(cli))
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let program = find_kubectl(airflow_kit_core::process::find_on_path)?;
+    let kubectl = Kubectl {
+        program,
+        kubeconfig: cli.kubeconfig,
+        context: cli.context,
+        namespace: cli.namespace,
+        timeout: cli.request_timeout,
+    };
+    let release = cli.release;
+    match cli.command {
+        Command::Status => {
+            let snapshot = status::fetch(&kubectl, &release)?;
+            let result = status::evaluate(&snapshot);
+            print(&status::status_report(&snapshot, &result))?;
+            Ok(if result.healthy { ExitCode::Success } else { ExitCode::No })
+        }
+        Command::Wait { timeout, interval } => run_wait(&kubectl, wait::WaitConfig { release, timeout, interval }),
+        Command::Dags { pod, sub_path } => {
+            let snapshot = status::fetch(&kubectl, &release)?;
+            let result = dags::check_dags(&kubectl, &snapshot, &dags::DagsConfig { release, pod, sub_path })?;
+            print(&result.report)?;
+            Ok(if result.ok { ExitCode::Success } else { ExitCode::No })
+        }
+        Command::Diagnose => {
+            let snapshot = status::fetch(&kubectl, &release)?;
+            let diagnosis = diagnose::diagnose(&kubectl, &snapshot)?;
+            print(&diagnose::diagnosis_report(&snapshot, &diagnosis))?;
+            for finding in &diagnosis.findings {
+                say(TOOL, &format!("{}: {}; fix: {}", finding.id, finding.title, finding.fix));
+            }
+            Ok(if diagnosis.findings.is_empty() { ExitCode::Success } else { ExitCode::No })
+        }
+        Command::Fix { yes } => run_fix(&kubectl, &release, yes),
+        Command::FernetKey => {
+            print(&fernet::fernet_key_report(&kubectl, &release)?)?;
+            Ok(ExitCode::Success)
+        }
+        Command::Ui { port, address } => run_ui(&kubectl, ui::UiConfig { release, port, address }),
+    }
+}
+
+fn print(report: &serde_json::Value) -> Result<(), Error> {
+    write_stdout(&json_to_yaml(report))
+}
+
+fn run_wait(kubectl: &Kubectl, config: wait::WaitConfig) -> Result<ExitCode, Error> {
+    let terminal = std::io::stderr().is_terminal();
+    let spinner = ['|', '/', '-', '\\'];
+    let mut tick = 0usize;
+    let mut last_line = String::new();
+    let mut progress = |p: &wait::Progress| {
+        let line = format!(
+            "{}/{} pods ready; waiting for {} ({}s)",
+            p.ready_pods,
+            p.total_pods,
+            p.waiting_for.as_deref().unwrap_or("the jobs"),
+            p.elapsed.as_secs()
+        );
+        if terminal {
+            tick += 1;
+            let mut stderr = std::io::stderr().lock();
+            let _ = write!(stderr, "\r\x1b[2K{TOOL}: {} {line}", spinner[tick % spinner.len()]);
+            let _ = stderr.flush();
+        } else {
+            // Without a terminal, one line per change: logs stay short and readable.
+            let without_time = line.rsplit_once(" (").map(|(head, _)| head.to_string()).unwrap_or_default();
+            if without_time != last_line {
+                say(TOOL, &line);
+                last_line = without_time;
+            }
+        }
+    };
+    let outcome = wait::wait(kubectl, &config, &mut progress);
+    if terminal {
+        let _ = write!(std::io::stderr(), "\r\x1b[2K");
+    }
+    match outcome? {
+        wait::Outcome::Healthy(snapshot, result) => {
+            say(TOOL, &format!("release `{}` is healthy", config.release));
+            print(&status::status_report(&snapshot, &result))?;
+            Ok(ExitCode::Success)
+        }
+        wait::Outcome::Failed(snapshot, diagnosis) => {
+            say(TOOL, "stopped waiting: this failure will not heal by waiting");
+            report_diagnosis(&snapshot, &diagnosis, "failed")
+        }
+        wait::Outcome::TimedOut(snapshot, diagnosis) => {
+            say(TOOL, &format!("timed out after {}s", config.timeout.as_secs()));
+            report_diagnosis(&snapshot, &diagnosis, "timed_out")
+        }
+    }
+}
+
+fn report_diagnosis(
+    snapshot: &status::Snapshot,
+    diagnosis: &diagnose::Diagnosis,
+    outcome: &str,
+) -> Result<ExitCode, Error> {
+    let mut report = diagnose::diagnosis_report(snapshot, diagnosis);
+    report["outcome"] = serde_json::json!(outcome);
+    report["problems"] =
+        serde_json::json!(diagnosis.status.problems.iter().map(status::problem_report).collect::<Vec<_>>());
+    for finding in &diagnosis.findings {
+        say(TOOL, &format!("{}: {}; fix: {}", finding.id, finding.title, finding.fix));
+    }
+    print(&report)?;
+    Ok(ExitCode::No)
+}
+
+fn run_fix(kubectl: &Kubectl, release: &str, yes: bool) -> Result<ExitCode, Error> {
+    let snapshot = status::fetch(kubectl, release)?;
+    let plan = fix::plan(&snapshot);
+    if plan.actions.is_empty() {
+        say(TOOL, "nothing to delete: no failed migration job and no failed or crash-looping pod");
+        print(&fix::plan_report(kubectl, &snapshot, &plan, false))?;
+        return Ok(ExitCode::Success);
+    }
+    if !yes {
+        for action in &plan.actions {
+            say(TOOL, &format!("would run: {}  # {}", kubectl.command(&action.args).display(), action.reason));
+        }
+        let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        if !interactive || !confirm(&format!("delete these {} objects?", plan.actions.len())) {
+            say(TOOL, "nothing deleted; run `pod-inspect fix --yes` to delete");
+            print(&fix::plan_report(kubectl, &snapshot, &plan, false))?;
+            return Ok(ExitCode::Success);
+        }
+    }
+    let results = fix::apply(kubectl, &plan);
+    let mut report = fix::plan_report(kubectl, &snapshot, &plan, true);
+    let mut failures = 0;
+    for (index, (action, result)) in results.iter().enumerate() {
+        match result {
+            Ok(output) => {
+                say(TOOL, &format!("deleted {}: {output}", action.object));
+                report["actions"][index]["result"] = serde_json::json!("deleted");
+            }
+            Err(error) => {
+                failures += 1;
+                let _ = std::io::stderr().write_all(error.render(TOOL).as_bytes());
+                report["actions"][index]["result"] = serde_json::json!(format!("failed: {}", error.message));
+            }
+        }
+    }
+    print(&report)?;
+    if failures > 0 {
+        return Err(Error::external(format!("{failures} of {} deletes failed", results.len()))
+            .with_hint("see kubectl's messages above; run `pod-inspect fix` again once fixed"));
+    }
+    Ok(ExitCode::Success)
+}
+
+fn confirm(question: &str) -> bool {
+    let _ = write!(std::io::stderr(), "{TOOL}: {question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+fn run_ui(kubectl: &Kubectl, config: ui::UiConfig) -> Result<ExitCode, Error> {
+    let plan = ui::plan(kubectl, &config)?;
+    for warning in &plan.warnings {
+        say(TOOL, warning);
+    }
+    print(&ui::plan_report(kubectl, &config, &plan))?;
+    let Some(args) = &plan.forward else {
+        say(TOOL, &format!("`svc/{}` is a NodePort service: open {}", plan.service, plan.url));
+        return Ok(ExitCode::Success);
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    // Ctrl-C sets the flag instead of killing us, so we can end the forward cleanly.
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone())
+            .map_err(|error| Error::external(format!("cannot handle Ctrl-C: {error}")))?;
+    }
+    say(TOOL, &format!("forwarding {} to `svc/{}`; press Ctrl-C to stop", plan.url, plan.service));
+    ui::forward(kubectl, args, stop)?;
+    say(TOOL, "port-forward ended");
+    Ok(ExitCode::Success)
+}

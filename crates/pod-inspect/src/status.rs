@@ -1,0 +1,352 @@
+//! `status`: every pod and job of the release, what state each container is in, and whether
+//! the whole release is healthy.
+
+use airflow_kit_core::Error;
+use serde_json::{Value, json};
+
+use crate::kubectl::Kubectl;
+use crate::model::{ContainerStatus, Job, List, Pod};
+
+/// The pods and jobs of one release, as read in one go.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub release: String,
+    pub namespace: String,
+    pub pods: Vec<Pod>,
+    pub jobs: Vec<Job>,
+}
+
+/// One thing that keeps the release from being healthy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// `pod/<name>` or `job/<name>`.
+    pub object: String,
+    pub container: Option<String>,
+    pub reason: String,
+    pub message: Option<String>,
+    /// True when waiting cannot make it go away (a pull error, a failed job).
+    pub terminal: bool,
+}
+
+/// The computed status: data first; printing is [`status_report`].
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub healthy: bool,
+    pub problems: Vec<Problem>,
+    /// Pods that are neither ready nor failing yet (initializing, being scheduled).
+    pub not_ready: Vec<String>,
+}
+
+/// Reads the release's pods (all pods of the namespace, filtered by label, because the
+/// PostgreSQL subchart labels its pods `app.kubernetes.io/instance` instead of `release`) and
+/// its jobs. A namespace without any pod of the release is exit 1.
+pub fn fetch(kubectl: &Kubectl, release: &str) -> Result<Snapshot, Error> {
+    let pods: List<Pod> = kubectl.get_json(&["get", "pods"])?;
+    let selector = format!("release={release}");
+    let jobs: List<Job> = kubectl.get_json(&["get", "jobs", "-l", &selector])?;
+    let pods: Vec<Pod> = pods.items.into_iter().filter(|pod| belongs_to_release(pod, release)).collect();
+    if pods.is_empty() && jobs.items.is_empty() {
+        return Err(Error::no(format!("no pods of release `{release}` in namespace `{}`", kubectl.namespace))
+            .with_hint(
+                "check `--release` and `-n/--namespace`; `helm list -A` shows the releases and their namespaces",
+            ));
+    }
+    Ok(Snapshot { release: release.to_string(), namespace: kubectl.namespace.clone(), pods, jobs: jobs.items })
+}
+
+/// True when the chart or its PostgreSQL subchart labelled this pod as part of `release`.
+pub fn belongs_to_release(pod: &Pod, release: &str) -> bool {
+    let labels = &pod.metadata.labels;
+    labels.get("release").map(String::as_str) == Some(release)
+        || labels.get("app.kubernetes.io/instance").map(String::as_str) == Some(release)
+}
+
+/// The Airflow component a pod runs, from the labels the official chart sets.
+pub fn component(labels: &std::collections::BTreeMap<String, String>) -> String {
+    match labels.get("component").map(String::as_str) {
+        Some("run-airflow-migrations") => "migrations".to_string(),
+        Some(other) => other.to_string(),
+        None => match labels.get("app.kubernetes.io/name").map(String::as_str) {
+            Some(name) => name.to_string(),
+            None => "other".to_string(),
+        },
+    }
+}
+
+/// Decides health: every pod Running with all containers ready (or Succeeded, for job
+/// pods), no container waiting on an error, and no failed job.
+pub fn evaluate(snapshot: &Snapshot) -> Status {
+    let mut problems = Vec::new();
+    let mut not_ready = Vec::new();
+    for pod in &snapshot.pods {
+        let before = problems.len();
+        pod_problems(pod, &mut problems);
+        if problems.len() == before && !pod_is_ready(pod) {
+            not_ready.push(pod.metadata.name.clone());
+        }
+    }
+    for job in &snapshot.jobs {
+        if job.has_failed() {
+            let condition = job.status.conditions.iter().find(|c| c.kind == "Failed");
+            problems.push(Problem {
+                object: format!("job/{}", job.metadata.name),
+                container: None,
+                reason: condition.and_then(|c| c.reason.clone()).unwrap_or_else(|| "Failed".into()),
+                message: condition.and_then(|c| c.message.clone()),
+                terminal: true,
+            });
+        } else if !job.is_complete() {
+            not_ready.push(format!("job/{}", job.metadata.name));
+        }
+    }
+    Status { healthy: problems.is_empty() && not_ready.is_empty(), problems, not_ready }
+}
+
+/// Reasons a container waits for while things are merely starting.
+const STARTING: &[&str] = &["ContainerCreating", "PodInitializing"];
+/// Reasons that waiting will never fix.
+const TERMINAL: &[&str] = &["ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"];
+
+fn pod_problems(pod: &Pod, problems: &mut Vec<Problem>) {
+    let object = format!("pod/{}", pod.metadata.name);
+    match pod.status.phase.as_str() {
+        "Succeeded" => return,
+        "Failed" => {
+            problems.push(Problem {
+                object,
+                container: None,
+                reason: pod.status.reason.clone().unwrap_or_else(|| "Failed".into()),
+                message: pod.status.message.clone(),
+                terminal: false,
+            });
+            return;
+        }
+        _ => {}
+    }
+    if let Some(unscheduled) = pod.status.conditions.iter().find(|c| c.kind == "PodScheduled" && c.status == "False") {
+        problems.push(Problem {
+            object: object.clone(),
+            container: None,
+            reason: unscheduled.reason.clone().unwrap_or_else(|| "Unschedulable".into()),
+            message: unscheduled.message.clone(),
+            terminal: false,
+        });
+    }
+    let init = pod.status.init_container_statuses.iter().map(|s| (s, true));
+    let app = pod.status.container_statuses.iter().map(|s| (s, false));
+    for (status, is_init) in init.chain(app) {
+        if let Some(waiting) = &status.state.waiting {
+            let reason = waiting.reason.clone().unwrap_or_default();
+            if reason.is_empty() || STARTING.contains(&reason.as_str()) {
+                continue;
+            }
+            problems.push(Problem {
+                object: object.clone(),
+                container: Some(status.name.clone()),
+                terminal: TERMINAL.contains(&reason.as_str()),
+                reason,
+                message: waiting.message.clone(),
+            });
+        } else if let Some(terminated) = &status.state.terminated {
+            let failed = terminated.exit_code.unwrap_or(0) != 0;
+            // A terminated app container of a running pod is about to be restarted; an init
+            // container that exited 0 is simply done.
+            if failed || !is_init {
+                problems.push(Problem {
+                    object: object.clone(),
+                    container: Some(status.name.clone()),
+                    reason: terminated.reason.clone().unwrap_or_else(|| "Terminated".into()),
+                    message: terminated.message.clone(),
+                    terminal: false,
+                });
+            }
+        }
+    }
+}
+
+fn pod_is_ready(pod: &Pod) -> bool {
+    pod.status.phase == "Succeeded"
+        || (pod.status.phase == "Running"
+            && !pod.status.container_statuses.is_empty()
+            && pod.status.container_statuses.iter().all(|s| s.ready))
+}
+
+/// kubectl's STATUS column, near enough: `Running`, `Init:0/2`, `Init:CrashLoopBackOff`,
+/// `ImagePullBackOff`, `Pending`, `Completed`.
+pub fn display_status(pod: &Pod) -> String {
+    if pod.status.phase == "Succeeded" {
+        return "Completed".into();
+    }
+    let inits = &pod.status.init_container_statuses;
+    for status in inits {
+        if let Some(reason) = status.state.waiting.as_ref().and_then(|w| w.reason.as_deref())
+            && reason != "PodInitializing"
+        {
+            return format!("Init:{reason}");
+        }
+        if let Some(terminated) = &status.state.terminated
+            && terminated.exit_code.unwrap_or(0) != 0
+        {
+            return format!("Init:{}", terminated.reason.as_deref().unwrap_or("Error"));
+        }
+    }
+    let done = inits.iter().filter(|s| s.state.terminated.as_ref().is_some_and(|t| t.exit_code == Some(0))).count();
+    if done < inits.len() {
+        return format!("Init:{done}/{}", inits.len());
+    }
+    for status in &pod.status.container_statuses {
+        if let Some(reason) = status.state.detail().and_then(|d| d.reason.as_deref())
+            && reason != "Completed"
+        {
+            return reason.to_string();
+        }
+    }
+    pod.status.phase.clone()
+}
+
+/// The YAML-ready report of `status` (field names documented in README.md).
+pub fn status_report(snapshot: &Snapshot, status: &Status) -> Value {
+    let pods: Vec<Value> = snapshot.pods.iter().map(pod_report).collect();
+    let jobs: Vec<Value> = snapshot.jobs.iter().map(job_report).collect();
+    json!({
+        "release": snapshot.release,
+        "namespace": snapshot.namespace,
+        "healthy": status.healthy,
+        "pods": pods,
+        "jobs": jobs,
+        "problems": status.problems.iter().map(problem_report).collect::<Vec<_>>(),
+        "not_ready": status.not_ready,
+    })
+}
+
+pub fn problem_report(problem: &Problem) -> Value {
+    let mut value = json!({ "object": problem.object });
+    if let Some(container) = &problem.container {
+        value["container"] = json!(container);
+    }
+    value["reason"] = json!(problem.reason);
+    if let Some(message) = &problem.message {
+        value["message"] = json!(message);
+    }
+    value["terminal"] = json!(problem.terminal);
+    value
+}
+
+fn pod_report(pod: &Pod) -> Value {
+    let statuses = &pod.status.container_statuses;
+    let ready = statuses.iter().filter(|s| s.ready).count();
+    let total = pod.spec.containers.len().max(statuses.len());
+    let restarts: i64 = statuses.iter().chain(&pod.status.init_container_statuses).map(|s| s.restart_count).sum();
+    let mut containers: Vec<Value> = Vec::new();
+    for spec in &pod.spec.init_containers {
+        containers.push(container_report(&spec.name, true, find(&pod.status.init_container_statuses, &spec.name)));
+    }
+    for spec in &pod.spec.containers {
+        containers.push(container_report(&spec.name, false, find(statuses, &spec.name)));
+    }
+    json!({
+        "name": pod.metadata.name,
+        "component": component(&pod.metadata.labels),
+        "phase": pod.status.phase,
+        "status": display_status(pod),
+        "ready": format!("{ready}/{total}"),
+        "restarts": restarts,
+        "containers": containers,
+    })
+}
+
+fn find<'a>(statuses: &'a [ContainerStatus], name: &str) -> Option<&'a ContainerStatus> {
+    statuses.iter().find(|s| s.name == name)
+}
+
+fn container_report(name: &str, init: bool, status: Option<&ContainerStatus>) -> Value {
+    let mut value = json!({ "name": name, "init": init });
+    let Some(status) = status else {
+        value["state"] = json!("unknown");
+        return value;
+    };
+    value["state"] = json!(status.state.name());
+    if let Some(detail) = status.state.detail() {
+        if let Some(reason) = &detail.reason {
+            value["reason"] = json!(reason);
+        }
+        if let Some(code) = detail.exit_code {
+            value["exit_code"] = json!(code);
+        }
+    }
+    value["ready"] = json!(status.ready);
+    value["restarts"] = json!(status.restart_count);
+    value
+}
+
+fn job_report(job: &Job) -> Value {
+    let state = if job.has_failed() {
+        "failed"
+    } else if job.is_complete() {
+        "complete"
+    } else {
+        "running"
+    };
+    let mut value = json!({
+        "name": job.metadata.name,
+        "component": component(&job.metadata.labels),
+        "state": state,
+        "succeeded": job.status.succeeded,
+        "failed": job.status.failed,
+    });
+    if let Some(reason) = job.status.conditions.iter().find(|c| c.kind == "Failed").and_then(|c| c.reason.clone()) {
+        value["reason"] = json!(reason);
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(json: Value) -> Pod {
+        serde_json::from_value(json).expect("pod json")
+    }
+
+    fn check(pod_json: Value, expected_status: &str, expected_reasons: &[&str]) {
+        let pod = pod(pod_json);
+        assert_eq!(display_status(&pod), expected_status);
+        let snapshot = Snapshot { pods: vec![pod], ..Snapshot::default() };
+        let status = evaluate(&snapshot);
+        let reasons: Vec<&str> = status.problems.iter().map(|p| p.reason.as_str()).collect();
+        assert_eq!(reasons, expected_reasons);
+    }
+
+    #[test]
+    fn states() {
+        check(
+            json!({"status": {"phase": "Running", "containerStatuses": [{"name": "a", "ready": true, "state": {"running": {}}}]}}),
+            "Running",
+            &[],
+        );
+        check(
+            json!({"status": {"phase": "Pending", "initContainerStatuses": [{"name": "git-sync-init", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}),
+            "Init:CrashLoopBackOff",
+            &["CrashLoopBackOff"],
+        );
+        check(
+            json!({"status": {"phase": "Pending", "initContainerStatuses": [{"name": "w", "state": {"running": {}}}, {"name": "g", "state": {"waiting": {"reason": "PodInitializing"}}}]}}),
+            "Init:0/2",
+            &[],
+        );
+        check(
+            json!({"status": {"phase": "Pending", "containerStatuses": [{"name": "postgresql", "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}}),
+            "ImagePullBackOff",
+            &["ImagePullBackOff"],
+        );
+        check(json!({"status": {"phase": "Succeeded"}}), "Completed", &[]);
+    }
+
+    #[test]
+    fn components_from_chart_labels() {
+        let labels = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(component(&labels(&[("component", "run-airflow-migrations")])), "migrations");
+        assert_eq!(component(&labels(&[("component", "api-server")])), "api-server");
+        assert_eq!(component(&labels(&[("app.kubernetes.io/name", "postgresql")])), "postgresql");
+    }
+}
