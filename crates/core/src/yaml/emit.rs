@@ -19,6 +19,17 @@ pub fn emit_document(root: &Node) -> String {
     out
 }
 
+/// One mapping entry as block text at `indent`: `key: value`, and for a collection or a block
+/// scalar the lines below it. Used to edit a file in place, one entry at a time.
+pub fn emit_entry(key: &Scalar, value: &Node, indent: usize) -> String {
+    let mut out = String::new();
+    push_indent(&mut out, indent);
+    out.push_str(&key_text(key));
+    out.push(':');
+    emit_after_indicator(&mut out, value, indent);
+    out
+}
+
 /// One line for reports and diffs: scalars as written, collections in flow style.
 pub fn emit_value_inline(node: &Node) -> String {
     match &node.kind {

@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 
 use crate::error::Error;
 
-pub use emit::{emit_document, emit_value_inline, plain_is_safe};
+pub use emit::{emit_document, emit_entry, emit_value_inline, plain_is_safe};
 pub use parse::{parse_document, parse_node};
 pub use resolve::{Resolved, resolve_plain};
 

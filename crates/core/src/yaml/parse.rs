@@ -116,7 +116,7 @@ impl<'a> Builder<'a> {
                 let end = loop {
                     let (event, item_span) = self.next()?;
                     if let Event::SequenceEnd = event {
-                        break item_span.end;
+                        break self.closing(item_span, ']');
                     }
                     items.push(self.node(event, item_span)?);
                 };
@@ -148,7 +148,7 @@ impl<'a> Builder<'a> {
         let end = loop {
             let (event, key_span) = self.next()?;
             let key = match event {
-                Event::MappingEnd => break key_span.end,
+                Event::MappingEnd => break self.closing(key_span, '}'),
                 Event::Scalar(text, style, _, tag) => {
                     Scalar { text: text.into_owned(), style: style_of(style), tag: tag.map(|t| tag_text(&t)) }
                 }
@@ -218,6 +218,22 @@ impl<'a> Builder<'a> {
 
     fn located(&self, kind: NodeKind, start: saphyr_parser::Marker, end: saphyr_parser::Marker, flow: bool) -> Node {
         Node { kind, span: Some(Span { start: pos(start), end: pos(end) }), source: Some(self.source.clone()), flow }
+    }
+
+    /// Just past a flow collection's closing bracket. The end event's own span may run on
+    /// over a trailing comment, which must stay outside the node.
+    fn closing(&self, span: ParserSpan, bracket: char) -> saphyr_parser::Marker {
+        let mut marker = span.start;
+        let mut index = span.start.index();
+        while index < span.end.index() {
+            if self.char_at(index) == Some(bracket) {
+                let column = marker.col() + (index - marker.index()) + 1;
+                marker = saphyr_parser::Marker::new(index + 1, marker.line(), column);
+                return marker;
+            }
+            index += 1;
+        }
+        span.end
     }
 
     fn char_at(&self, index: usize) -> Option<char> {

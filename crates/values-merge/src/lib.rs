@@ -1,0 +1,271 @@
+//! values-merge: combine values files and `--set` flags exactly as Helm does, keep the
+//! cumulative values file, show the chart's effective values, check them against the chart's
+//! schema, and explain or diff the result.
+
+pub mod inplace;
+pub mod merge;
+pub mod report;
+pub mod schema;
+pub mod set;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use airflow_kit_core::yaml::{Document, Input, Resolved, emit_document, read_text_file};
+use airflow_kit_core::{Error, Mapping, Node, NodeKind, json_to_yaml};
+
+pub use set::SetKind;
+
+/// Where the result goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    Stdout,
+    /// `-o FILE`: written atomically, mode 0600.
+    File(PathBuf),
+    /// `--in-place FILE`: FILE is the first layer and gets the result, edited line by line.
+    InPlace(PathBuf),
+}
+
+/// What to print instead of the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Document,
+    /// `--explain`: which input set each value.
+    Explain,
+    /// `--diff FILE`: what the result changes against FILE.
+    Diff(PathBuf),
+}
+
+/// One run of values-merge, resolved from the flags.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Values files in order; `Input::Stdin` for `-`.
+    pub inputs: Vec<Input>,
+    /// `--set`-style flags in command-line order (applied grouped by kind, as Helm does).
+    pub sets: Vec<(SetKind, String)>,
+    pub output: Output,
+    pub defaults: Option<PathBuf>,
+    pub schema: Option<PathBuf>,
+    pub mode: Mode,
+}
+
+/// What a run produced: text for stdout, warnings for stderr, a file it wrote.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub stdout: String,
+    pub warnings: Vec<String>,
+    pub wrote: Option<PathBuf>,
+    /// For `--in-place`: false when the file already held exactly this.
+    pub changed: bool,
+}
+
+impl Config {
+    /// Checks the flags make sense together, before anything is read or written.
+    pub fn validate(&self) -> Result<(), Error> {
+        let stdin_count = self.inputs.iter().filter(|input| **input == Input::Stdin).count();
+        if stdin_count > 1 {
+            return Err(
+                Error::bad_input("`-` (stdin) is given more than once").with_hint("stdin can be read only once")
+            );
+        }
+        if self.defaults.is_some() && matches!(self.output, Output::InPlace(_)) {
+            return Err(Error::bad_input("`--defaults` cannot be combined with `--in-place`").with_hint(
+                "the cumulative file keeps only your own values; use `--defaults` to look, `-o` to save a copy",
+            ));
+        }
+        if self.mode != Mode::Document && self.output != Output::Stdout {
+            return Err(Error::bad_input("`--explain` and `--diff` print a report and write no file")
+                .with_hint("drop `-o`/`--in-place`, or run the report separately"));
+        }
+        Ok(())
+    }
+}
+
+/// Runs values-merge. `read_stdin` is called at most once, only when `-` is an input.
+pub fn run(config: &Config, read_stdin: &dyn Fn() -> Result<String, Error>) -> Result<Outcome, Error> {
+    config.validate()?;
+    let mut outcome = Outcome::default();
+
+    // The cumulative file is the first layer; a missing one starts empty.
+    let in_place = match &config.output {
+        Output::InPlace(path) if path.exists() => {
+            Some(Document::parse(&read_text_file(path)?, &path.display().to_string())?)
+        }
+        Output::InPlace(path) => Some(Document::parse("", &path.display().to_string())?),
+        _ => None,
+    };
+    let mut merged = Mapping::default();
+    if let Some(document) = &in_place {
+        merge::merge_maps(&mut merged, mapping_of(&document.root));
+    }
+    for input in &config.inputs {
+        let document = match input {
+            Input::Stdin => Document::parse(&read_stdin()?, "<stdin>")?,
+            Input::Path(path) => Document::parse(&read_text_file(path)?, &path.display().to_string())?,
+        };
+        warn_about_big_integers(&document.root, &mut Vec::new(), &mut outcome.warnings);
+        merge::merge_maps(&mut merged, mapping_of(&document.root));
+    }
+    apply_sets(&config.sets, &mut merged, &mut outcome.warnings)?;
+    let merged = Node::new(NodeKind::Mapping(merged));
+
+    let result = match &config.defaults {
+        Some(path) => {
+            let mut effective = merged.as_mapping().cloned().unwrap_or_default();
+            let defaults = Document::parse(&read_text_file(path)?, &path.display().to_string())?;
+            outcome.warnings.extend(merge::coalesce(&mut effective, &mapping_of(&defaults.root)));
+            Node::new(NodeKind::Mapping(effective))
+        }
+        None => merged,
+    };
+
+    if let Some(schema_path) = &config.schema {
+        check_schema(schema_path, &result, config.defaults.is_some())?;
+    }
+
+    match &config.mode {
+        Mode::Explain => outcome.stdout = json_to_yaml(&report::explain(&result)),
+        Mode::Diff(path) => {
+            let before = Document::parse(&read_text_file(path)?, &path.display().to_string())?;
+            let (diff, counts) = report::diff(&before.root, &result);
+            outcome.stdout = json_to_yaml(&diff);
+            outcome.warnings.push(format!(
+                "{} added, {} changed, {} removed against `{}`",
+                counts.added,
+                counts.changed,
+                counts.removed,
+                path.display()
+            ));
+        }
+        Mode::Document => write_result(config, in_place.as_ref(), &result, &mut outcome)?,
+    }
+    Ok(outcome)
+}
+
+fn write_result(
+    config: &Config,
+    in_place: Option<&Document>,
+    result: &Node,
+    outcome: &mut Outcome,
+) -> Result<(), Error> {
+    match &config.output {
+        Output::Stdout => outcome.stdout = emit_document(result),
+        Output::File(path) => {
+            airflow_kit_core::fs::write_atomic(path, emit_document(result).as_bytes(), 0o600)?;
+            outcome.wrote = Some(path.clone());
+            outcome.changed = true;
+        }
+        Output::InPlace(path) => {
+            let original = in_place.map(|d| d.text.as_str()).unwrap_or_default();
+            let text = in_place
+                .and_then(|document| inplace::edit(&document.text, &document.root, result))
+                // Line-by-line editing must mean exactly the merge; otherwise write it whole.
+                .filter(|text| Document::parse(text, "edited").is_ok_and(|d| d.root.same_meaning(result)))
+                .unwrap_or_else(|| emit_document(result));
+            outcome.changed = text != original || !path.exists();
+            if outcome.changed {
+                airflow_kit_core::fs::write_atomic(path, text.as_bytes(), 0o600)?;
+            }
+            outcome.wrote = Some(path.clone());
+        }
+    }
+    Ok(())
+}
+
+/// Applies the `--set` family grouped by kind in Helm's order: json, set, string, file,
+/// literal (pkg/cli/values/options.go).
+fn apply_sets(sets: &[(SetKind, String)], merged: &mut Mapping, warnings: &mut Vec<String>) -> Result<(), Error> {
+    let read_file = |path: &str| read_text_file(std::path::Path::new(path));
+    for kind in [SetKind::Json, SetKind::Typed, SetKind::String, SetKind::File, SetKind::Literal] {
+        for (_, argument) in sets.iter().filter(|(k, _)| *k == kind) {
+            // The label names the flag and its first key, never the value (it may be secret).
+            let first_key = argument.split('=').next().unwrap_or_default();
+            let source: Arc<str> = Arc::from(format!("{} {first_key}", kind.flag()));
+            set::apply(kind, argument, merged, &source, &read_file).map_err(|error| {
+                let message = format!("failed parsing {} data: {}", kind.flag(), error.message);
+                Error::bad_input(message).with_hint(error.hint.unwrap_or_else(|| set_hint(kind)))
+            })?;
+        }
+    }
+    warn_about_unrepresentable_integers(&Node::new(NodeKind::Mapping(merged.clone())), warnings);
+    Ok(())
+}
+
+fn set_hint(kind: SetKind) -> String {
+    match kind {
+        SetKind::Json => "the value must be JSON: `--set-json 'key={\"a\":1}'`".to_string(),
+        SetKind::Literal => "the form is `--set-literal key=value` (one key, the value verbatim)".to_string(),
+        _ => format!(
+            "the form is `{} a.b=value,list={{x,y}},l[0]=x`; escape `.`, `,`, `=` inside keys or values with `\\`",
+            kind.flag()
+        ),
+    }
+}
+
+/// Validates against the schema as Helm would: over the chart's defaults. Without
+/// `--defaults`, the chart's values.yaml beside the schema stands in, when it is there.
+fn check_schema(schema_path: &std::path::Path, result: &Node, has_defaults: bool) -> Result<(), Error> {
+    let schema = schema::Schema::load(schema_path)?;
+    let mut target = result.clone();
+    let beside = schema_path.with_file_name("values.yaml");
+    if !has_defaults && beside.exists() {
+        let defaults = Document::parse(&read_text_file(&beside)?, &beside.display().to_string())?;
+        if let Some(mapping) = target.as_mapping_mut() {
+            merge::coalesce(mapping, &mapping_of(&defaults.root));
+        }
+    }
+    let violations = schema.check(&target);
+    if violations.is_empty() {
+        return Ok(());
+    }
+    Err(schema::violations_error(&violations, "the values have"))
+}
+
+fn mapping_of(node: &Node) -> Mapping {
+    node.as_mapping().cloned().unwrap_or_default()
+}
+
+/// Helm issue 12195: numbers of 1,000,000 and more from a values file print as `1e+06` where
+/// a template uses them directly.
+fn warn_about_big_integers<'a>(node: &'a Node, path: &mut Vec<&'a str>, warnings: &mut Vec<String>) {
+    match &node.kind {
+        NodeKind::Mapping(mapping) => {
+            for (key, entry) in &mapping.entries {
+                path.push(key);
+                warn_about_big_integers(&entry.value, path, warnings);
+                path.pop();
+            }
+        }
+        NodeKind::Sequence(items) => items.iter().for_each(|item| warn_about_big_integers(item, path, warnings)),
+        NodeKind::Scalar(_) => {
+            let big = match node.resolved() {
+                Some(Resolved::Int(value)) => value.unsigned_abs() >= 1_000_000,
+                Some(Resolved::Uint(_)) => true,
+                _ => false,
+            };
+            if big {
+                warnings.push(format!(
+                    "warning: `{}` is {}: Helm prints numbers from values files of 1000000 and more as `1e+06` where a template uses them directly; quote it if it is meant as text",
+                    report::dotted(path),
+                    node.as_scalar().map(|s| s.text.as_str()).unwrap_or_default()
+                ));
+            }
+        }
+    }
+}
+
+/// A `--set` integer beyond 2^53 is exact to Helm, but a values file cannot carry it exactly:
+/// Helm reads numbers from files as float64.
+fn warn_about_unrepresentable_integers(node: &Node, warnings: &mut Vec<String>) {
+    for leaf in report::leaves(node) {
+        if let Some(Resolved::Int(value)) = leaf.node.resolved()
+            && value.unsigned_abs() > (1u64 << 53)
+            && leaf.node.span.is_none()
+        {
+            warnings.push(format!(
+                "warning: `{}` = {value} cannot be kept exactly in a values file (Helm reads file numbers as float64); pass it with `--set-string` if it is an identifier",
+                report::dotted(&leaf.path)
+            ));
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Helm's two ways of combining values: file over file (`mergeMaps` in pkg/cli/values), and
+//! user values over the chart's defaults (`coalesce` in pkg/chartutil), where a user null
+//! deletes a key the chart defines.
+
+use airflow_kit_core::{Mapping, Node, NodeKind};
+
+/// Folds `later` over `base` as Helm folds each `-f` file over the ones before: maps merge
+/// recursively; anything else in `later` (a list, a scalar, a null) replaces what was there.
+pub fn merge_maps(base: &mut Mapping, later: Mapping) {
+    for (key, entry) in later.entries {
+        let both_maps = matches!(entry.value.kind, NodeKind::Mapping(_))
+            && matches!(base.get(&key).map(|node| &node.kind), Some(NodeKind::Mapping(_)));
+        if both_maps {
+            let NodeKind::Mapping(later_inner) = entry.value.kind else { continue };
+            if let Some(NodeKind::Mapping(base_inner)) = base.get_mut(&key).map(|node| &mut node.kind) {
+                merge_maps(base_inner, later_inner);
+            }
+            continue;
+        }
+        match base.entries.get_mut(&key) {
+            // Keep the key as first written (its place and quoting), take the new value.
+            Some(existing) => existing.value = entry.value,
+            None => {
+                base.entries.insert(key, entry);
+            }
+        }
+    }
+}
+
+/// The values the chart will see: `user` over the chart's `defaults`, as Helm's
+/// CoalesceValues. Returns Helm's warnings for type conflicts.
+pub fn coalesce(user: &mut Mapping, defaults: &Mapping) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (key, default_entry) in &defaults.entries {
+        let default = &default_entry.value;
+        let Some(value) = user.get(key) else {
+            user.entries.insert(key.clone(), default_entry.clone());
+            continue;
+        };
+        if value.is_null() {
+            user.remove(key);
+            continue;
+        }
+        let Some(NodeKind::Mapping(user_inner)) = user.get_mut(key).map(|node| &mut node.kind) else { continue };
+        match &default.kind {
+            NodeKind::Mapping(default_inner) => coalesce_tables(user_inner, default_inner, key, &mut warnings),
+            _ if default.is_null() => {}
+            _ => warnings.push(format!("warning: skipped value for {key}: Not a table.")),
+        }
+    }
+    warnings
+}
+
+fn coalesce_tables(destination: &mut Mapping, source: &Mapping, prefix: &str, warnings: &mut Vec<String>) {
+    for (key, source_entry) in &source.entries {
+        let full_key = format!("{prefix}.{key}");
+        let source_value = &source_entry.value;
+        match destination.get(key) {
+            None => {
+                destination.entries.insert(key.clone(), source_entry.clone());
+            }
+            Some(value) if value.is_null() => {
+                destination.remove(key);
+            }
+            Some(value) => {
+                let destination_is_map = matches!(value.kind, NodeKind::Mapping(_));
+                match &source_value.kind {
+                    NodeKind::Mapping(source_inner) => {
+                        if let Some(NodeKind::Mapping(inner)) = destination.get_mut(key).map(|node| &mut node.kind) {
+                            coalesce_tables(inner, source_inner, &full_key, warnings);
+                        } else {
+                            warnings.push(format!(
+                                "warning: cannot overwrite table with non table for {full_key} ({})",
+                                go_value(source_value)
+                            ));
+                        }
+                    }
+                    _ if destination_is_map && !source_value.is_null() => warnings.push(format!(
+                        "warning: destination for {full_key} is a table. Ignoring non-table value ({})",
+                        go_value(source_value)
+                    )),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// A short rendering of a value for warnings.
+fn go_value(node: &Node) -> String {
+    let text = node.to_json().to_string();
+    if text.len() > 60 {
+        format!("{}...", &text[..text.char_indices().nth(57).map_or(text.len(), |(i, _)| i)])
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use airflow_kit_core::yaml::parse_document;
+    use serde_json::json;
+
+    fn mapping(text: &str) -> Mapping {
+        parse_document(text, "t").expect("parses").as_mapping().cloned().expect("mapping")
+    }
+
+    fn check_merge(first: &str, second: &str, expected: serde_json::Value) {
+        let mut base = mapping(first);
+        merge_maps(&mut base, mapping(second));
+        assert_eq!(Node::new(NodeKind::Mapping(base)).to_json(), expected);
+    }
+
+    fn check_coalesce(user: &str, defaults: &str, expected: serde_json::Value) -> Vec<String> {
+        let mut user = mapping(user);
+        let warnings = coalesce(&mut user, &mapping(defaults));
+        assert_eq!(Node::new(NodeKind::Mapping(user)).to_json(), expected);
+        warnings
+    }
+
+    #[test]
+    fn helm_merge_vectors() {
+        check_merge("a: {x: 1, z: 2}", "a: {z: 3}", json!({"a": {"x": 1, "z": 3}}));
+        check_merge("l: [1, 2]", "l: [3]", json!({"l": [3]}));
+        check_merge("a: {x: 1}", "a: 5", json!({"a": 5}));
+        check_merge("a: {x: 1}", "a: null", json!({"a": null}));
+        check_merge("a: 5", "a: {x: 1}", json!({"a": {"x": 1}}));
+    }
+
+    #[test]
+    fn helm_coalesce_vectors() {
+        check_coalesce(
+            "p: {httpGet: null, exec: {command: [x]}}",
+            "p: {httpGet: {path: /}, timeout: 1}",
+            json!({"p": {"exec": {"command": ["x"]}, "timeout": 1}}),
+        );
+        check_coalesce("a: null\nb: null", "a: 1", json!({"b": null}));
+        let warnings = check_coalesce("a: {x: 5}", "a: {x: {w: 1}}", json!({"a": {"x": 5}}));
+        assert_eq!(warnings, vec!["warning: cannot overwrite table with non table for a.x ({\"w\":1})"]);
+    }
+}

@@ -1,0 +1,186 @@
+//! Checking values against a chart's values.schema.json, as Helm does before rendering, but
+//! listing every error with its path, its place in the input, and a hint.
+
+use std::path::Path;
+
+use airflow_kit_core::yaml::read_text_file;
+use airflow_kit_core::{Error, Node, NodeKind};
+
+/// One schema violation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// JSON pointer of the offending value (`/dags/gitsync`).
+    pub path: String,
+    pub message: String,
+    /// `file:line:column` of the value in the inputs, when known.
+    pub place: Option<String>,
+    pub hint: Option<String>,
+}
+
+/// A compiled schema and its JSON (for hints that name the allowed keys).
+pub struct Schema {
+    validator: jsonschema::Validator,
+    json: serde_json::Value,
+}
+
+impl Schema {
+    pub fn load(path: &Path) -> Result<Schema, Error> {
+        let text = read_text_file(path)?;
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|error| {
+            Error::bad_input(format!(
+                "cannot read schema `{}`: line {}, column {}: {error}",
+                path.display(),
+                error.line(),
+                error.column()
+            ))
+            .with_hint("pass the chart's values.schema.json (JSON Schema)")
+        })?;
+        let validator = jsonschema::validator_for(&json).map_err(|error| {
+            Error::bad_input(format!("`{}` is not a valid JSON Schema: {error}", path.display()))
+                .with_hint("pass the chart's values.schema.json")
+        })?;
+        Ok(Schema { validator, json })
+    }
+
+    /// Every violation of `values` (in document order of the schema's checks).
+    pub fn check(&self, values: &Node) -> Vec<Violation> {
+        let instance = values.to_json();
+        let mut violations: Vec<Violation> = self
+            .validator
+            .iter_errors(&instance)
+            .map(|error| {
+                let mut path = error.instance_path().to_string();
+                let mut hint = None;
+                if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } = error.kind() {
+                    if let Some(name) = unexpected.first() {
+                        hint = self
+                            .closest_key(&path, name)
+                            .map(|close| format!("did you mean `{close}`? keys are case-sensitive"));
+                        path = format!("{path}/{}", escape_pointer(name));
+                    }
+                } else if let jsonschema::error::ValidationErrorKind::Type { .. } = error.kind() {
+                    hint = type_hint(&instance, &path, &error.to_string());
+                }
+                let place = find(values, &path).and_then(place_of);
+                Violation { path, message: error.to_string(), place, hint }
+            })
+            .collect();
+        violations.dedup_by(|a, b| a.path == b.path && a.message == b.message);
+        violations
+    }
+
+    /// The allowed key at `parent` closest to `name` (case or one or two letters off).
+    fn closest_key(&self, parent: &str, name: &str) -> Option<String> {
+        let mut schema = &self.json;
+        for segment in parent.split('/').filter(|s| !s.is_empty()) {
+            schema = self.resolve(schema);
+            schema = schema.get("properties")?.get(unescape_pointer(segment))?;
+        }
+        let properties = self.resolve(schema).get("properties")?.as_object()?;
+        properties
+            .keys()
+            .map(|key| (edit_distance(&key.to_lowercase(), &name.to_lowercase()), key))
+            .filter(|(distance, _)| *distance <= 2)
+            .min()
+            .map(|(_, key)| key.clone())
+    }
+
+    /// Follows a local `$ref` (`#/definitions/...`).
+    fn resolve<'a>(&'a self, schema: &'a serde_json::Value) -> &'a serde_json::Value {
+        match schema.get("$ref").and_then(|r| r.as_str()).and_then(|r| r.strip_prefix('#')) {
+            Some(pointer) => self.json.pointer(pointer).unwrap_or(schema),
+            None => schema,
+        }
+    }
+}
+
+/// Renders violations as one error (exit 2) listing each, with the input named.
+pub fn violations_error(violations: &[Violation], what: &str) -> Error {
+    let mut lines = Vec::new();
+    for violation in violations {
+        let place = violation.place.as_deref().map(|p| format!(" ({p})")).unwrap_or_default();
+        lines.push(format!("{}{place}: {}", violation.path, violation.message));
+        if let Some(hint) = &violation.hint {
+            lines.push(format!("  hint: {hint}"));
+        }
+    }
+    let count = violations.len();
+    let plural = if count == 1 { "" } else { "s" };
+    Error::bad_input(format!("{what} {count} schema error{plural}"))
+        .with_detail(lines.join("\n"))
+        .with_hint("fix each path listed above; `helm upgrade` would refuse these values too")
+}
+
+fn type_hint(instance: &serde_json::Value, path: &str, message: &str) -> Option<String> {
+    let value = instance.pointer(path)?;
+    if message.contains("\"boolean\"") && value.is_string() {
+        return Some("write `true` or `false` without quotes; a quoted \"yes\" is a string".to_string());
+    }
+    if message.contains("\"string\"") && value.is_object() && path.starts_with("/extraSecrets/") {
+        return Some("write it as a string block: `data: |` followed by indented `key: base64` lines".to_string());
+    }
+    if message.contains("\"string\"") && (value.is_number() || value.is_boolean()) {
+        return Some("quote the value so it stays text: `\"...\"`".to_string());
+    }
+    None
+}
+
+/// The node at a JSON pointer in our tree.
+fn find<'a>(node: &'a Node, pointer: &str) -> Option<&'a Node> {
+    let mut current = node;
+    for segment in pointer.split('/').filter(|s| !s.is_empty()) {
+        let segment = unescape_pointer(segment);
+        current = match &current.kind {
+            NodeKind::Mapping(mapping) => mapping.get(&segment)?,
+            NodeKind::Sequence(items) => items.get(segment.parse::<usize>().ok()?)?,
+            NodeKind::Scalar(_) => return None,
+        };
+    }
+    Some(current)
+}
+
+fn place_of(node: &Node) -> Option<String> {
+    let span = node.span?;
+    let source = node.source.as_deref()?;
+    Some(format!("{source}:{}:{}", span.start.line, span.start.column))
+}
+
+fn escape_pointer(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+fn unescape_pointer(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            current.push((previous[j] + cost).min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_changes() {
+        assert_eq!(edit_distance("gitsync", "gitsync"), 0);
+        assert_eq!(edit_distance("gitsnyc", "gitsync"), 2);
+        assert_eq!(edit_distance("abc", ""), 3);
+    }
+
+    #[test]
+    fn pointers_escape_slashes() {
+        assert_eq!(escape_pointer("a/b~c"), "a~1b~0c");
+        assert_eq!(unescape_pointer("a~1b~0c"), "a/b~c");
+    }
+}

@@ -1,0 +1,502 @@
+//! `--set` and its siblings, parsed exactly as Helm's `pkg/strvals` parses them, straight into
+//! the values tree: `a.b=c`, `a=b,c=d`, `l={x,y}`, `l[0]=x`, `a[0].b=c`, backslash escapes,
+//! typed values (`true`, `null`, integers not starting with 0), the same error wording.
+
+use std::sync::Arc;
+
+use airflow_kit_core::{Error, Mapping, Node, NodeKind};
+
+/// Which flag a value came from; each reads its values differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetKind {
+    /// `--set`: typed values.
+    Typed,
+    /// `--set-string`: always strings.
+    String,
+    /// `--set-json`: JSON values.
+    Json,
+    /// `--set-file`: the value is a path; the file's content becomes the string.
+    File,
+    /// `--set-literal`: one key, the rest of the argument verbatim.
+    Literal,
+}
+
+impl SetKind {
+    pub fn flag(self) -> &'static str {
+        match self {
+            SetKind::Typed => "--set",
+            SetKind::String => "--set-string",
+            SetKind::Json => "--set-json",
+            SetKind::File => "--set-file",
+            SetKind::Literal => "--set-literal",
+        }
+    }
+}
+
+/// Helm's limits (strvals.MaxIndex, MaxNestedNameLevel).
+const MAX_INDEX: i64 = 65536;
+const MAX_NESTED_NAME_LEVEL: usize = 30;
+
+/// Applies one `--set`-style argument to `data`, as Helm's ParseInto (and siblings) do.
+/// `read_file` turns a `--set-file` path into its content. Errors carry Helm's wording.
+pub fn apply(
+    kind: SetKind,
+    argument: &str,
+    data: &mut Mapping,
+    source: &Arc<str>,
+    read_file: &dyn Fn(&str) -> Result<String, Error>,
+) -> Result<(), Error> {
+    let mut parser = Parser { chars: argument.chars().collect(), pos: 0, kind, source: source.clone(), read_file };
+    loop {
+        match parser.key(data, 0) {
+            Ok(()) => continue,
+            Err(Stop::End) => return Ok(()),
+            Err(Stop::Failed(error)) => return Err(error),
+        }
+    }
+}
+
+/// Why parsing stopped: the input ran out (Helm's io.EOF, not an error) or it failed.
+enum Stop {
+    End,
+    Failed(Error),
+}
+
+fn fail(message: impl Into<String>) -> Stop {
+    Stop::Failed(Error::bad_input(message.into()))
+}
+
+struct Parser<'a> {
+    chars: Vec<char>,
+    pos: usize,
+    kind: SetKind,
+    source: Arc<str>,
+    read_file: &'a dyn Fn(&str) -> Result<String, Error>,
+}
+
+impl Parser<'_> {
+    fn read(&mut self) -> Option<char> {
+        let c = self.chars.get(self.pos).copied();
+        if c.is_some() {
+            self.pos += 1;
+        }
+        c
+    }
+
+    fn unread(&mut self) {
+        self.pos -= 1;
+    }
+
+    /// Helm's runesUntil: reads up to a stop character, honouring `\` escapes (except for
+    /// `--set-literal`). Returns the text, the stop character, or None at the end.
+    fn until(&mut self, stop: &[char]) -> (String, Option<char>) {
+        let mut text = String::new();
+        loop {
+            let Some(c) = self.read() else { return (text, None) };
+            if stop.contains(&c) {
+                return (text, Some(c));
+            }
+            if c == '\\' && self.kind != SetKind::Literal {
+                match self.read() {
+                    Some(next) => text.push(next),
+                    None => return (text, None),
+                }
+            } else {
+                text.push(c);
+            }
+        }
+    }
+
+    fn node(&self, mut node: Node) -> Node {
+        node.set_source(&self.source);
+        node
+    }
+
+    fn key(&mut self, data: &mut Mapping, nested_level: usize) -> Result<(), Stop> {
+        let stop: &[char] = if self.kind == SetKind::Literal { &['=', '[', '.'] } else { &['=', '[', ',', '.'] };
+        let (key, last) = self.until(stop);
+        match last {
+            None if key.is_empty() => Err(Stop::End),
+            None => Err(fail(format!("key {key:?} has no value"))),
+            Some('[') => {
+                let index = self.key_index()?;
+                let list = match data.get(&key) {
+                    None => Vec::new(),
+                    Some(node) => match &node.kind {
+                        NodeKind::Sequence(items) => items.clone(),
+                        _ => return Err(not_a(&key, "list")),
+                    },
+                };
+                let (list, result) = self.list_item(list, index, nested_level);
+                set(data, &key, self.node(Node::sequence(list)));
+                result
+            }
+            Some('=') => self.value_after_equals(data, &key),
+            Some(',') => {
+                set(data, &key, self.node(Node::string("")));
+                Err(fail(format!("key {key:?} has no value (cannot end with ,)")))
+            }
+            Some('.') => {
+                let level = nested_level + 1;
+                if level > MAX_NESTED_NAME_LEVEL {
+                    return Err(fail(format!(
+                        "value name nested level is greater than maximum supported nested level of {MAX_NESTED_NAME_LEVEL}"
+                    )));
+                }
+                let mut inner = match data.get(&key) {
+                    None => Mapping::default(),
+                    Some(node) => match &node.kind {
+                        NodeKind::Mapping(mapping) => mapping.clone(),
+                        _ => return Err(not_a(&key, "map")),
+                    },
+                };
+                let result = self.key(&mut inner, level);
+                if result.is_ok() && inner.is_empty() {
+                    return Err(fail(format!("key map {key:?} has no value")));
+                }
+                if !inner.is_empty() {
+                    let mut node = Node::new(NodeKind::Mapping(inner));
+                    // The map keeps the source of where it was first written, if anywhere.
+                    node.source = data.get(&key).and_then(|n| n.source.clone()).or(Some(self.source.clone()));
+                    set(data, &key, node);
+                }
+                result
+            }
+            Some(other) => Err(fail(format!("parse error: unexpected token {other}"))),
+        }
+    }
+
+    fn value_after_equals(&mut self, data: &mut Mapping, key: &str) -> Result<(), Stop> {
+        match self.kind {
+            SetKind::Literal => {
+                let value: String = self.chars[self.pos..].iter().collect();
+                self.pos = self.chars.len();
+                set(data, key, self.node(Node::string(value)));
+                Ok(())
+            }
+            SetKind::Json => {
+                if self.empty_value() {
+                    set(data, key, self.node(Node::null()));
+                    return Ok(());
+                }
+                let value = self.json_value()?;
+                set(data, key, self.node(value));
+                self.empty_value();
+                Ok(())
+            }
+            _ => match self.value_list() {
+                ListResult::List(items) => {
+                    set(data, key, self.node(Node::sequence(items)));
+                    Ok(())
+                }
+                ListResult::End => {
+                    set(data, key, self.node(Node::string("")));
+                    Err(Stop::End)
+                }
+                ListResult::NotList => {
+                    let (text, _) = self.until(&[',']);
+                    let value = self.typed(&text)?;
+                    set(data, key, self.node(value));
+                    Ok(())
+                }
+                ListResult::Failed(stop) => Err(stop),
+            },
+        }
+    }
+
+    fn key_index(&mut self) -> Result<i64, Stop> {
+        let (text, last) = self.until(&[']']);
+        if last.is_none() {
+            return Err(Stop::End);
+        }
+        // Go's strconv.Atoi: optional sign, decimal digits.
+        let digits = text.strip_prefix(['+', '-']).unwrap_or(&text);
+        if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Err(fail(format!("error parsing index: strconv.Atoi: parsing {text:?}: invalid syntax")));
+        }
+        text.parse::<i64>()
+            .map_err(|_| fail(format!("error parsing index: strconv.Atoi: parsing {text:?}: value out of range")))
+    }
+
+    fn list_item(&mut self, list: Vec<Node>, index: i64, nested_level: usize) -> (Vec<Node>, Result<(), Stop>) {
+        if index < 0 {
+            return (list, Err(fail(format!("negative {index} index not allowed"))));
+        }
+        let (text, last) = self.until(&['[', '.', '=']);
+        if !text.is_empty() {
+            return (list, Err(fail(format!("unexpected data at end of array index: {text:?}"))));
+        }
+        match last {
+            None => (list, Err(Stop::End)),
+            Some('=') => {
+                let value = if self.kind == SetKind::Literal {
+                    let value: String = self.chars[self.pos..].iter().collect();
+                    self.pos = self.chars.len();
+                    Ok(Node::string(value))
+                } else if self.kind == SetKind::Json {
+                    if self.empty_value() {
+                        Ok(Node::null())
+                    } else {
+                        let value = self.json_value();
+                        if value.is_ok() {
+                            self.empty_value();
+                        }
+                        value
+                    }
+                } else {
+                    match self.value_list() {
+                        ListResult::List(items) => Ok(Node::sequence(items)),
+                        ListResult::End => Ok(Node::string("")),
+                        ListResult::NotList => {
+                            let (text, _) = self.until(&[',']);
+                            self.typed(&text)
+                        }
+                        ListResult::Failed(stop) => Err(stop),
+                    }
+                };
+                match value {
+                    Ok(value) => {
+                        let value = self.node(value);
+                        set_index(list, index, value)
+                    }
+                    Err(stop) => (list, Err(stop)),
+                }
+            }
+            Some('[') => {
+                let next_index = match self.key_index() {
+                    Ok(next) => next,
+                    Err(stop) => return (list, Err(stop)),
+                };
+                let current = match list.get(index as usize) {
+                    Some(node) if !node.is_null() => match &node.kind {
+                        NodeKind::Sequence(items) => items.clone(),
+                        _ => return (list, Err(fail("unable to parse key: interface conversion: not a list"))),
+                    },
+                    _ => Vec::new(),
+                };
+                let (inner, result) = self.list_item(current, next_index, nested_level);
+                if let Err(stop) = result {
+                    return (list, Err(stop));
+                }
+                let inner = self.node(Node::sequence(inner));
+                set_index(list, index, inner)
+            }
+            Some('.') => {
+                let mut inner = match list.get(index as usize).map(|node| &node.kind) {
+                    Some(NodeKind::Mapping(mapping)) => mapping.clone(),
+                    _ => Mapping::default(),
+                };
+                if let Err(stop) = self.key(&mut inner, nested_level) {
+                    return (list, Err(stop));
+                }
+                let inner = self.node(Node::new(NodeKind::Mapping(inner)));
+                set_index(list, index, inner)
+            }
+            Some(other) => (list, Err(fail(format!("parse error: unexpected token {other}")))),
+        }
+    }
+
+    /// Helm's valList: `{a,b}` is a list of typed values.
+    fn value_list(&mut self) -> ListResult {
+        match self.read() {
+            None => return ListResult::End,
+            Some('{') => {}
+            Some(_) => {
+                self.unread();
+                return ListResult::NotList;
+            }
+        }
+        let mut items = Vec::new();
+        loop {
+            let (text, last) = self.until(&[',', '}']);
+            match last {
+                None => return ListResult::Failed(fail("list must terminate with '}'")),
+                Some('}') => {
+                    if let Some(next) = self.read()
+                        && next != ','
+                    {
+                        self.unread();
+                    }
+                    match self.typed(&text) {
+                        Ok(value) => items.push(self.node(value)),
+                        Err(stop) => return ListResult::Failed(stop),
+                    }
+                    return ListResult::List(items);
+                }
+                _ => match self.typed(&text) {
+                    Ok(value) => items.push(self.node(value)),
+                    Err(stop) => return ListResult::Failed(stop),
+                },
+            }
+        }
+    }
+
+    /// Helm's emptyVal: skips blanks; true at a comma (consumed) or the end.
+    fn empty_value(&mut self) -> bool {
+        loop {
+            match self.read() {
+                None | Some(',') => return true,
+                Some(c) if c.is_whitespace() => continue,
+                Some(_) => {
+                    self.unread();
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// One JSON value from the current position (Go's json.Decoder.Decode).
+    fn json_value(&mut self) -> Result<Node, Stop> {
+        let rest: String = self.chars[self.pos..].iter().collect();
+        let mut stream = serde_json::Deserializer::from_str(&rest).into_iter::<serde_json::Value>();
+        match stream.next() {
+            Some(Ok(value)) => {
+                let consumed = rest[..stream.byte_offset()].chars().count();
+                self.pos += consumed;
+                Ok(json_node(&value))
+            }
+            Some(Err(error)) => Err(fail(format!("invalid JSON value: {error}"))),
+            None => Err(fail("unexpected end of JSON input")),
+        }
+    }
+
+    /// The value for `--set` (typed), `--set-string` and `--set-file` (read the file).
+    fn typed(&self, text: &str) -> Result<Node, Stop> {
+        match self.kind {
+            SetKind::String | SetKind::Literal => Ok(Node::string(text)),
+            SetKind::File => (self.read_file)(text).map(Node::string).map_err(Stop::Failed),
+            SetKind::Typed | SetKind::Json => Ok(typed_value(text)),
+        }
+    }
+}
+
+enum ListResult {
+    List(Vec<Node>),
+    NotList,
+    End,
+    Failed(Stop),
+}
+
+/// Helm's typedVal: `true`/`false`/`null` in any case, `0`, and integers not starting with
+/// `0` that fit int64; everything else (`1.5`, `0123`, `1e3`, `yes`) stays a string.
+pub fn typed_value(text: &str) -> Node {
+    let lower = text.to_ascii_lowercase();
+    match lower.as_str() {
+        "true" => return Node::bool(true),
+        "false" => return Node::bool(false),
+        "null" => return Node::null(),
+        "0" => return Node::int(0),
+        _ => {}
+    }
+    if !text.is_empty() && !text.starts_with('0') {
+        let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+        if !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && let Ok(value) = text.parse::<i64>()
+        {
+            return Node::int(value);
+        }
+    }
+    Node::string(text)
+}
+
+/// A JSON value as a node that Helm reads back as the same value.
+fn json_node(value: &serde_json::Value) -> Node {
+    airflow_kit_core::from_json(value)
+}
+
+/// Helm's set: an empty key is silently not set.
+fn set(data: &mut Mapping, key: &str, value: Node) {
+    if !key.is_empty() {
+        data.insert(key, value);
+    }
+}
+
+/// Helm's setIndex: pads with nulls; index limits as Helm's.
+fn set_index(mut list: Vec<Node>, index: i64, value: Node) -> (Vec<Node>, Result<(), Stop>) {
+    if index < 0 {
+        return (list, Err(fail(format!("negative {index} index not allowed"))));
+    }
+    if index > MAX_INDEX {
+        return (list, Err(fail(format!("index of {index} is greater than maximum supported index of {MAX_INDEX}"))));
+    }
+    let index = index as usize;
+    while list.len() <= index {
+        list.push(Node::null());
+    }
+    list[index] = value;
+    (list, Ok(()))
+}
+
+fn not_a(key: &str, what: &str) -> Stop {
+    Stop::Failed(
+        Error::bad_input(format!(
+            "unable to parse key: `{key}` is not a {what} in the values, so this path cannot go through it"
+        ))
+        .with_hint("Helm refuses the same; set the whole value instead, or fix the earlier input"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(kind: SetKind, argument: &str, expected: serde_json::Value) {
+        let mut data = Mapping::default();
+        let source: Arc<str> = Arc::from("--set");
+        let read = |path: &str| Ok(format!("content of {path}"));
+        apply(kind, argument, &mut data, &source, &read).unwrap_or_else(|e| panic!("{argument}: {e}"));
+        assert_eq!(Node::new(NodeKind::Mapping(data)).to_json(), expected, "{argument}");
+    }
+
+    fn check_error(argument: &str, expected: &str) {
+        let mut data = Mapping::default();
+        let source: Arc<str> = Arc::from("--set");
+        let read = |_: &str| Ok(String::new());
+        let error = apply(SetKind::Typed, argument, &mut data, &source, &read).expect_err(argument);
+        assert!(error.message.contains(expected), "{argument}: {}", error.message);
+    }
+
+    use serde_json::json;
+
+    #[test]
+    fn typed_values_as_helm() {
+        check(
+            SetKind::Typed,
+            "v=1.0,w=0123,x=10,y=TRUE,z=null,e=",
+            json!({"v": "1.0", "w": "0123", "x": 10, "y": true, "z": null, "e": ""}),
+        );
+        check(SetKind::Typed, "v=yes,w=1e3,x=-5,y=0", json!({"v": "yes", "w": "1e3", "x": -5, "y": 0}));
+        check(SetKind::String, "v=10,w=true", json!({"v": "10", "w": "true"}));
+    }
+
+    #[test]
+    fn paths_lists_and_escapes() {
+        check(SetKind::Typed, "a.b=c,d=e", json!({"a": {"b": "c"}, "d": "e"}));
+        check(SetKind::Typed, "n={a,b}", json!({"n": ["a", "b"]}));
+        check(SetKind::Typed, "l[0]=a,l[3]=b", json!({"l": ["a", null, null, "b"]}));
+        check(SetKind::Typed, "a[0].b=c,a[0].d=e", json!({"a": [{"b": "c", "d": "e"}]}));
+        check(SetKind::Typed, "a[0][1]=x", json!({"a": [[null, "x"]]}));
+        check(SetKind::Typed, r"a\.b=1,v=x\,y", json!({"a.b": 1, "v": "x,y"}));
+        check(SetKind::Typed, "m[1][0]=x", json!({"m": [null, ["x"]]}));
+    }
+
+    #[test]
+    fn json_file_and_literal() {
+        check(SetKind::Json, r#"a={"b":[1,2]},c=null,d="x""#, json!({"a": {"b": [1, 2]}, "c": null, "d": "x"}));
+        check(SetKind::File, "cert=/tmp/x.pem", json!({"cert": "content of /tmp/x.pem"}));
+        check(SetKind::Literal, "a.b=x,y=z{}", json!({"a": {"b": "x,y=z{}"}}));
+    }
+
+    #[test]
+    fn errors_with_helms_wording() {
+        check_error("a", "key \"a\" has no value");
+        check_error("a,b=1", "key \"a\" has no value (cannot end with ,)");
+        check_error("a.=1", "key map \"a\" has no value");
+        check_error("a={b,c", "list must terminate with '}'");
+        check_error("a[0]x=1", "unexpected data at end of array index");
+        check_error("a[-1]=1", "negative -1 index not allowed");
+        check_error("a[70000]=1", "greater than maximum supported index");
+        check_error("a.b=1,a.b.c=2", "is not a map");
+    }
+}
