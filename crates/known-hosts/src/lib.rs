@@ -1,0 +1,604 @@
+//! known-hosts: scan a Git host's SSH keys, accept only those whose fingerprints the provider
+//! publishes (or the user pinned), and write them to `dags.gitSync.knownHosts`; `verify`
+//! checks an existing block or known_hosts file line by line.
+
+pub mod entry;
+pub mod published;
+pub mod scan;
+pub mod target;
+
+use std::time::Duration;
+
+use airflow_kit_core::{Document, Error, ExitCode, Location, Node, ScalarStyle};
+
+pub use entry::{HostKey, KnownHostsLine, LineProblem, parse_known_hosts};
+pub use scan::ScanConfig;
+pub use target::Target;
+
+/// Where the tool keeps its verified lines in a values document.
+pub const KNOWN_HOSTS_PATH: [&str; 3] = ["dags", "gitSync", "knownHosts"];
+const REPO_PATH: [&str; 3] = ["dags", "gitSync", "repo"];
+
+/// The key types `ssh-keyscan -t` knows, in the order lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KeyKind {
+    Ed25519,
+    Ecdsa,
+    Rsa,
+}
+
+impl KeyKind {
+    pub const ALL: [KeyKind; 3] = [KeyKind::Ed25519, KeyKind::Ecdsa, KeyKind::Rsa];
+
+    pub fn keyscan_name(self) -> &'static str {
+        match self {
+            KeyKind::Ed25519 => "ed25519",
+            KeyKind::Ecdsa => "ecdsa",
+            KeyKind::Rsa => "rsa",
+        }
+    }
+
+    /// The kind of an OpenSSH key type name (`ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`).
+    pub fn of_key_type(key_type: &str) -> Option<KeyKind> {
+        match key_type {
+            "ssh-ed25519" => Some(KeyKind::Ed25519),
+            "ssh-rsa" => Some(KeyKind::Rsa),
+            _ if key_type.starts_with("ecdsa-sha2-") => Some(KeyKind::Ecdsa),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a key may be trusted, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The provider serving this host publishes the fingerprint.
+    Published(&'static str),
+    /// The user pinned the fingerprint with `--expect-fingerprint`.
+    Expected,
+    /// A key the provider replaced; the text names the rotation and its date.
+    Rotated(&'static str),
+    Unverified(String),
+}
+
+impl Verdict {
+    pub fn accepted(&self) -> bool {
+        matches!(self, Verdict::Published(_) | Verdict::Expected)
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Published(_) => "published",
+            Verdict::Expected => "expected",
+            Verdict::Rotated(_) => "rotated",
+            Verdict::Unverified(_) => "unverified",
+        }
+    }
+
+    pub fn reason(&self) -> String {
+        match self {
+            Verdict::Published(provider) => format!("published by {provider}"),
+            Verdict::Expected => "matches `--expect-fingerprint`".to_string(),
+            Verdict::Rotated(description) => format!("refused: {description}"),
+            Verdict::Unverified(reason) => reason.clone(),
+        }
+    }
+}
+
+/// Judges a key offered for `hosts` (host patterns of a line, or the one target host).
+pub fn judge(hosts: &[String], key: &HostKey, expected: &[String]) -> Verdict {
+    if let Some(rotation) = published::rotated(&key.fingerprint) {
+        return Verdict::Rotated(rotation.description);
+    }
+    if expected.iter().any(|fingerprint| fingerprint == &key.fingerprint) {
+        return Verdict::Expected;
+    }
+    let names: Vec<String> = hosts.iter().filter_map(|pattern| host_name_of_pattern(pattern)).collect();
+    for name in &names {
+        if let Some(provider) = published::provider_for_host(name)
+            && provider.keys.iter().any(|published| published.fingerprint == key.fingerprint)
+        {
+            return Verdict::Published(provider.name);
+        }
+    }
+    let shown = names.join(", ");
+    if let Some(provider) = published::provider_publishing(&key.fingerprint) {
+        return Verdict::Unverified(format!(
+            "this is {}'s key ({}), but the line is for `{shown}`",
+            provider.name,
+            provider.hosts.join(", ")
+        ));
+    }
+    match names.iter().find_map(|name| published::provider_for_host(name)) {
+        Some(provider) => Verdict::Unverified(format!(
+            "{} does not publish this fingerprint for `{shown}`; someone may be intercepting the connection",
+            provider.name
+        )),
+        None => Verdict::Unverified(format!(
+            "no published fingerprint for `{shown}` and no matching `--expect-fingerprint`"
+        )),
+    }
+}
+
+/// Which host to pin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetChoice {
+    /// A `HOST[:PORT]` argument.
+    Host(String),
+    /// `--repo URL`.
+    Repo(String),
+    /// `dags.gitSync.repo` of the document (or, with `--from`, the one host its lines name).
+    Document,
+}
+
+/// Where the keys come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Scan,
+    /// Known_hosts text read from `name` (`--from FILE`), for offline use.
+    Lines {
+        name: String,
+        text: String,
+    },
+}
+
+/// Everything `known-hosts` (the filter) needs, resolved from flags.
+#[derive(Debug, Clone)]
+pub struct PinConfig {
+    pub target: TargetChoice,
+    pub keys: KeySource,
+    /// Only these key types (`--type`); all three when empty.
+    pub kinds: Vec<KeyKind>,
+    /// `--expect-fingerprint` values, already checked to be `SHA256:...`.
+    pub expected: Vec<String>,
+    pub keyscan_program: std::ffi::OsString,
+    pub timeout: Duration,
+}
+
+/// What the filter did: the host field written, each key with its verdict, and the block.
+#[derive(Debug, Clone)]
+pub struct Pinned {
+    pub host_field: String,
+    pub keys: Vec<(HostKey, Verdict)>,
+    pub block: String,
+    /// Things a person should know, for stderr.
+    pub notes: Vec<String>,
+}
+
+/// Scans (or reads) the target's keys, verifies every one, and sets `dags.gitSync.knownHosts`
+/// in `document`. Refuses (exit 4) when any key is rotated or unverified; the document is
+/// then left as it was.
+pub fn pin(config: &PinConfig, document: &mut Node) -> Result<Pinned, Error> {
+    check_expected_fingerprints(&config.expected)?;
+    // Fail on a document we could not write into before scanning anything.
+    document.clone().set_path(&KNOWN_HOSTS_PATH, Node::string("x\n"))?;
+    let lines = match &config.keys {
+        KeySource::Scan => None,
+        KeySource::Lines { name, text } => Some(read_from_lines(name, text)?),
+    };
+    let mut notes = Vec::new();
+    let target = resolve_target(config, document, lines.as_deref(), &mut notes)?;
+    let host_field = target.host_field();
+    let kinds = if config.kinds.is_empty() { KeyKind::ALL.to_vec() } else { config.kinds.clone() };
+
+    let offered: Vec<HostKey> = match (&config.keys, lines) {
+        (KeySource::Lines { name, .. }, Some(lines)) => keys_for_target(name, &lines, &host_field)?,
+        _ => {
+            let scan_config =
+                ScanConfig { program: config.keyscan_program.clone(), kinds: kinds.clone(), timeout: config.timeout };
+            scan::scan(&target, &scan_config)?
+        }
+    };
+    let mut keys: Vec<HostKey> = Vec::new();
+    for key in offered {
+        let wanted = KeyKind::of_key_type(&key.key_type).is_some_and(|kind| kinds.contains(&kind));
+        if wanted && !keys.iter().any(|seen| seen.fingerprint == key.fingerprint) {
+            keys.push(key);
+        }
+    }
+    if keys.is_empty() {
+        let types: Vec<&str> = kinds.iter().map(|kind| kind.keyscan_name()).collect();
+        return Err(Error::bad_input(format!("no host key of type {} for `{host_field}`", types.join(", ")))
+            .with_hint("drop `--type`, or check that the lines are for this host"));
+    }
+    keys.sort_by_key(|key| (KeyKind::of_key_type(&key.key_type), key.key_type.clone(), key.base64.clone()));
+    let host_names = vec![target.host.to_ascii_lowercase()];
+    let judged: Vec<(HostKey, Verdict)> =
+        keys.into_iter().map(|key| (key.clone(), judge(&host_names, &key, &config.expected))).collect();
+
+    if let Some((key, Verdict::Rotated(description))) =
+        judged.iter().find(|(_, verdict)| matches!(verdict, Verdict::Rotated(_)))
+    {
+        return Err(Error::refused(format!(
+            "refusing the {} key {} for `{host_field}`: {description}",
+            key.key_type, key.fingerprint
+        ))
+        .with_hint(
+            "this key was replaced; a known_hosts line carrying it fails with \"REMOTE HOST IDENTIFICATION HAS \
+             CHANGED\"; scan the host again, or take the current lines from the provider's documentation",
+        ));
+    }
+    let unverified: Vec<&(HostKey, Verdict)> = judged.iter().filter(|(_, verdict)| !verdict.accepted()).collect();
+    if !unverified.is_empty() {
+        return Err(unverified_error(&host_field, &target, &unverified));
+    }
+    for expected in &config.expected {
+        if !judged.iter().any(|(key, _)| &key.fingerprint == expected) {
+            notes.push(format!("`--expect-fingerprint {expected}` matched no key of `{host_field}`"));
+        }
+    }
+
+    let block: String =
+        judged.iter().map(|(key, _)| format!("{host_field} {} {}\n", key.key_type, key.base64)).collect();
+    if let Some(old) = document.get_path(&KNOWN_HOSTS_PATH).and_then(Node::as_str)
+        && old != block
+        && !old.trim().is_empty()
+    {
+        notes.push("replaced the previous `dags.gitSync.knownHosts`".to_string());
+    }
+    document.set_path(&KNOWN_HOSTS_PATH, Node::string(block.clone()))?;
+    Ok(Pinned { host_field, keys: judged, block, notes })
+}
+
+/// What `known-hosts verify` needs beyond the input.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyConfig {
+    pub expected: Vec<String>,
+}
+
+/// One line of a verify report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportLine {
+    /// Line number within the known_hosts text (the `knownHosts` block for a document).
+    pub line: usize,
+    /// Line number within the values document, when the block is a literal block.
+    pub document_line: Option<usize>,
+    pub host: Option<String>,
+    pub key_type: Option<String>,
+    pub fingerprint: Option<String>,
+    pub verdict: &'static str,
+    pub reason: String,
+    pub accepted: bool,
+}
+
+/// The result of `verify`: one entry per line, and a problem with the whole input (an empty
+/// or missing block) when there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub source: String,
+    pub format: &'static str,
+    pub lines: Vec<ReportLine>,
+    pub problem: Option<String>,
+}
+
+impl Report {
+    /// True when every line is accepted and there is at least one.
+    pub fn passed(&self) -> bool {
+        self.problem.is_none() && !self.lines.is_empty() && self.lines.iter().all(|line| line.accepted)
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        if self.passed() { ExitCode::Success } else { ExitCode::No }
+    }
+
+    /// The report as JSON, for `json_to_yaml`; field names are stable.
+    pub fn to_json(&self) -> serde_json::Value {
+        let lines: Vec<serde_json::Value> = self
+            .lines
+            .iter()
+            .map(|line| {
+                let mut object = serde_json::Map::new();
+                object.insert("line".into(), line.line.into());
+                if let Some(document_line) = line.document_line {
+                    object.insert("document_line".into(), document_line.into());
+                }
+                for (field, value) in
+                    [("host", &line.host), ("type", &line.key_type), ("fingerprint", &line.fingerprint)]
+                {
+                    if let Some(value) = value {
+                        object.insert(field.into(), value.clone().into());
+                    }
+                }
+                object.insert("verdict".into(), line.verdict.into());
+                object.insert("reason".into(), line.reason.clone().into());
+                serde_json::Value::Object(object)
+            })
+            .collect();
+        let accepted = self.lines.iter().filter(|line| line.accepted).count();
+        let mut report = serde_json::json!({
+            "source": self.source,
+            "format": self.format,
+            "verified": self.passed(),
+            "accepted": accepted,
+            "refused": self.lines.len() - accepted,
+        });
+        if let Some(problem) = &self.problem {
+            report["problem"] = problem.clone().into();
+        }
+        report["lines"] = lines.into();
+        report
+    }
+}
+
+/// Checks a values document's `dags.gitSync.knownHosts`, or a plain known_hosts file (told
+/// apart by content), line by line.
+pub fn verify(text: &str, name: &str, config: &VerifyConfig) -> Result<Report, Error> {
+    check_expected_fingerprints(&config.expected)?;
+    if looks_like_known_hosts(text) {
+        let lines = judge_lines(text, None, &config.expected);
+        let problem = lines.is_empty().then(|| "the file has no known_hosts lines".to_string());
+        return Ok(Report { source: name.to_string(), format: "known_hosts", lines, problem });
+    }
+    let document = Document::parse(text, name)?;
+    let format = "values (dags.gitSync.knownHosts)";
+    let Some(node) = document.root.get_path(&KNOWN_HOSTS_PATH).filter(|node| !node.is_null()) else {
+        return Ok(Report {
+            source: name.to_string(),
+            format,
+            lines: Vec::new(),
+            problem: Some(
+                "`dags.gitSync.knownHosts` is not set: with an empty knownHosts the chart turns host key checking \
+                 off"
+                .to_string(),
+            ),
+        });
+    };
+    let Some(block) = node.as_str() else {
+        let at = node.span.map(|span| format!(" (line {})", span.start.line)).unwrap_or_default();
+        return Err(Error::bad_input(format!("`dags.gitSync.knownHosts` in `{name}`{at} is not a string"))
+            .with_hint("knownHosts is a block of known_hosts lines: `knownHosts: |` and one line per key below"));
+    };
+    // A literal block's span starts at its first content line, so line N of the text is
+    // N - 1 lines below that.
+    let first_line = match (node.as_scalar().map(|scalar| scalar.style), node.span) {
+        (Some(ScalarStyle::Literal), Some(span)) => Some(span.start.line.saturating_sub(1)),
+        _ => None,
+    };
+    let lines = judge_lines(block, first_line, &config.expected);
+    let problem = lines.is_empty().then(|| {
+        "`dags.gitSync.knownHosts` holds no key lines: with an empty knownHosts the chart turns host key checking \
+         off"
+        .to_string()
+    });
+    Ok(Report { source: name.to_string(), format, lines, problem })
+}
+
+/// Parses a duration as helm and kubectl write them: `10s`, `500ms`, `2m`, `1m30s`; a bare
+/// number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, Error> {
+    let bad =
+        || Error::bad_input(format!("`{text}` is not a duration")).with_hint("write it as `10s`, `500ms` or `1m30s`");
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds)).and_then(|d| if d.is_zero() { Err(bad()) } else { Ok(d) });
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit() && c != '.').ok_or_else(bad)?;
+        let number: f64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_end = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let scale = match &rest[..unit_end] {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        total += Duration::from_secs_f64(number * scale);
+        rest = &rest[unit_end..];
+    }
+    if total.is_zero() { Err(bad()) } else { Ok(total) }
+}
+
+/// `10s`, `1.5s`, `500ms`: for messages.
+pub fn format_duration(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 {
+        format!("{}s", duration.as_secs())
+    } else if duration < Duration::from_secs(1) {
+        format!("{}ms", duration.as_millis())
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
+    }
+}
+
+/// Refuses anything but `SHA256:` + 43 base64 characters, before anything else runs.
+pub fn check_expected_fingerprints(expected: &[String]) -> Result<(), Error> {
+    for fingerprint in expected {
+        if !entry::is_sha256_fingerprint(fingerprint) {
+            let hint = if fingerprint.starts_with("MD5:") || fingerprint.matches(':').count() > 10 {
+                "that is an MD5 fingerprint; get the SHA256 one with `ssh-keygen -lf KEYFILE` on the server"
+            } else {
+                "a fingerprint looks like `SHA256:` and 43 characters, as `ssh-keygen -lf KEYFILE` prints it"
+            };
+            return Err(
+                Error::bad_input(format!("`{fingerprint}` is not a SHA256 host key fingerprint")).with_hint(hint)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn judge_lines(text: &str, first_line: Option<usize>, expected: &[String]) -> Vec<ReportLine> {
+    parse_known_hosts(text)
+        .into_iter()
+        .map(|numbered| {
+            let document_line = first_line.map(|start| start + numbered.number);
+            match numbered.result {
+                Ok(line) => {
+                    let verdict = judge(&line.hosts, &line.key, expected);
+                    ReportLine {
+                        line: numbered.number,
+                        document_line,
+                        host: Some(line.host_field),
+                        key_type: Some(line.key.key_type),
+                        fingerprint: Some(line.key.fingerprint),
+                        verdict: verdict.name(),
+                        reason: verdict.reason(),
+                        accepted: verdict.accepted(),
+                    }
+                }
+                Err(problem) => {
+                    let raw = text.lines().nth(numbered.number - 1).unwrap_or_default();
+                    let mut fields = raw.split_whitespace();
+                    ReportLine {
+                        line: numbered.number,
+                        document_line,
+                        host: fields.next().map(str::to_string),
+                        key_type: fields.next().map(str::to_string),
+                        fingerprint: None,
+                        verdict: problem.verdict(),
+                        reason: problem.reason(),
+                        accepted: false,
+                    }
+                }
+            }
+        })
+        .collect()
+}
+
+/// True when the first significant line reads as a known_hosts line rather than YAML: a
+/// hashed or marked line, or a second field that is an SSH key type.
+fn looks_like_known_hosts(text: &str) -> bool {
+    let Some(first) = text.lines().map(str::trim).find(|line| !line.is_empty() && !line.starts_with('#')) else {
+        return false;
+    };
+    if first.starts_with("|1|") || first.starts_with("@cert-authority") || first.starts_with("@revoked") {
+        return true;
+    }
+    let mut fields = first.split_whitespace();
+    let host = fields.next().unwrap_or_default();
+    let key_type = fields.next().unwrap_or_default();
+    !host.ends_with(':')
+        && (key_type.starts_with("ssh-") || key_type.starts_with("ecdsa-") || key_type.starts_with("sk-"))
+}
+
+/// The host name in a host pattern (`github.com`, `[host]:port`), lowercase; None for a
+/// negated pattern, which names a host the line does NOT apply to.
+fn host_name_of_pattern(pattern: &str) -> Option<String> {
+    if pattern.starts_with('!') {
+        return None;
+    }
+    let name = match pattern.strip_prefix('[') {
+        Some(rest) => rest.split_once(']').map_or(rest, |(name, _)| name),
+        None => pattern,
+    };
+    Some(name.to_ascii_lowercase())
+}
+
+fn read_from_lines(name: &str, text: &str) -> Result<Vec<KnownHostsLine>, Error> {
+    let mut lines = Vec::new();
+    for numbered in parse_known_hosts(text) {
+        match numbered.result {
+            Ok(line) => lines.push(line),
+            Err(problem) => {
+                return Err(Error::bad_input(problem.reason())
+                    .with_location(Location { file: name.to_string(), line: numbered.number, column: 1 })
+                    .with_hint(
+                        "`--from` reads known_hosts lines (`HOST TYPE KEY`, as `ssh-keyscan HOST` prints them); \
+                         fix or remove this line",
+                    ));
+            }
+        }
+    }
+    if lines.is_empty() {
+        return Err(Error::bad_input(format!("`{name}` holds no known_hosts lines"))
+            .with_hint("`--from` reads lines like `github.com ssh-ed25519 AAAA...`"));
+    }
+    Ok(lines)
+}
+
+fn resolve_target(
+    config: &PinConfig,
+    document: &Node,
+    lines: Option<&[KnownHostsLine]>,
+    notes: &mut Vec<String>,
+) -> Result<Target, Error> {
+    let document_repo = document.get_path(&REPO_PATH).and_then(Node::as_str).filter(|repo| !repo.is_empty());
+    match &config.target {
+        TargetChoice::Host(host) => Target::from_host_arg(host),
+        TargetChoice::Repo(url) => {
+            let target = Target::from_repo_url(url)?;
+            if let Some(repo) = document_repo
+                && Target::from_repo_url(repo).ok().as_ref() != Some(&target)
+            {
+                notes.push(format!("`--repo` overrides `dags.gitSync.repo` ({repo}) for the host to pin"));
+            }
+            Ok(target)
+        }
+        TargetChoice::Document => {
+            if let Some(repo) = document_repo {
+                return Target::from_repo_url(repo).map_err(|error| {
+                    let message = format!("`dags.gitSync.repo`: {}", error.message);
+                    Error { message, ..error }
+                });
+            }
+            if let Some(lines) = lines {
+                return target_of_lines(lines);
+            }
+            Err(Error::bad_input("no host to pin: `dags.gitSync.repo` is not set in the document")
+                .with_hint("pass `--repo git@github.com:me/dags.git`, or a host: `known-hosts github.com`"))
+        }
+    }
+}
+
+/// The one host a `--from` file is about, when no target was named.
+fn target_of_lines(lines: &[KnownHostsLine]) -> Result<Target, Error> {
+    let mut fields: Vec<String> = lines.iter().map(|line| line.host_field.to_ascii_lowercase()).collect();
+    fields.dedup();
+    fields.sort();
+    fields.dedup();
+    if fields.len() != 1 || fields[0].contains(',') {
+        return Err(Error::bad_input(format!("the `--from` lines name several hosts ({})", fields.join(" ")))
+            .with_hint("say which one to pin: `--repo URL` or a `HOST[:PORT]` argument"));
+    }
+    Target::from_host_arg(&fields[0])
+}
+
+fn keys_for_target(name: &str, lines: &[KnownHostsLine], host_field: &str) -> Result<Vec<HostKey>, Error> {
+    let keys: Vec<HostKey> = lines
+        .iter()
+        .filter(|line| line.hosts.iter().any(|host| host.eq_ignore_ascii_case(host_field)))
+        .map(|line| line.key.clone())
+        .collect();
+    if keys.is_empty() {
+        let mut named: Vec<&str> = lines.iter().map(|line| line.host_field.as_str()).collect();
+        named.dedup();
+        return Err(Error::bad_input(format!("no line of `{name}` is for `{host_field}`")).with_hint(format!(
+            "the lines name {}; ssh looks keys up by the exact host field (`[host]:port` when the port is not 22)",
+            named.join(", ")
+        )));
+    }
+    Ok(keys)
+}
+
+fn unverified_error(host_field: &str, target: &Target, unverified: &[&(HostKey, Verdict)]) -> Error {
+    let count = unverified.len();
+    let detail: Vec<String> = unverified
+        .iter()
+        .map(|(key, verdict)| format!("{} {}  ({})", key.key_type, key.fingerprint, verdict.reason()))
+        .collect();
+    let provider = published::provider_for_host(&target.host);
+    let hint = match provider {
+        Some(provider) => format!(
+            "{} publishes other fingerprints for this host: do not pin these; check the network path (proxy, \
+             captive portal, DNS) and scan again",
+            provider.name
+        ),
+        None => format!(
+            "check these fingerprints out of band (on the server: `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`), \
+             then pin each with `--expect-fingerprint SHA256:...` (repeatable), or keep fewer types with `--type`{}",
+            if target.port == 22 { String::new() } else { format!("; the server listens on port {}", target.port) }
+        ),
+    };
+    Error::refused(format!(
+        "`{host_field}` offered {count} host key{} that match no published or expected fingerprint",
+        if count == 1 { "" } else { "s" }
+    ))
+    .with_detail(detail.join("\n"))
+    .with_hint(hint)
+}
+
+#[cfg(test)]
+mod tests;
