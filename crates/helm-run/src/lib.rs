@@ -370,7 +370,7 @@ fn upgrade_with_values(config: &UpgradeConfig, ctx: &Context, values: &ValuesFil
         let mut report = release_report("upgrade", release, &found, Some(values.path()), None, &commands);
         report["dry_run"] = json!(true);
         report["would_run"] = json!(command.display());
-        return Ok(report);
+        return Ok(order(report));
     }
     ctx.interrupts.check()?;
     found.commands.push(command.display());

@@ -1,0 +1,667 @@
+//! helm-run against real Helm 3 and Helm 4: a chart repository served on 127.0.0.1, the real
+//! Airflow values.yaml + values.schema.json, a kubeconfig at a closed port, and a small fake
+//! Kubernetes API (enough for `helm status` to say "not found"). What needs a live cluster
+//! (the upgrade itself, pending releases, NOTES, Ctrl-C) uses the stand-in scripts under
+//! tests/fixtures/helm-run/, which replay output captured from real helm.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use airflow_kit_tests::Run;
+use airflow_kit_tests::bins::{run_command, shared_dir, tool_command, workspace_root};
+use airflow_kit_tests::tools::helms;
+
+const GOOD_VALUES: &str = "executor: KubernetesExecutor\ndags:\n  gitSync:\n    enabled: true\n    repo: git@github.com:me/dags.git\n    branch: main\n";
+const MISSPELLED_VALUES: &str = "dags:\n  gitsync:\n    enabled: true\n";
+/// A value that must never reach argv, a log or the report.
+const SECRET: &str = "Zq81-very-secret-webserver-key";
+
+// ---------------------------------------------------------------------------------------
+// the harness of this file
+
+/// A temp directory with isolated helm homes and a scratch TMPDIR for helm-run.
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let sandbox = Sandbox { dir: tempfile::tempdir().expect("temp dir") };
+        for sub in ["config", "cache", "data", "tmp"] {
+            std::fs::create_dir_all(sandbox.path().join(sub)).expect("mkdir");
+        }
+        sandbox
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn tmp(&self) -> PathBuf {
+        self.path().join("tmp")
+    }
+
+    /// helm-run with the helm homes and TMPDIR inside the sandbox.
+    fn helm_run(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        self.helm_run_with(args, stdin, &[])
+    }
+
+    fn helm_run_with(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, String)]) -> Run {
+        let mut command = tool_command("helm-run");
+        command.args(args).current_dir(self.path());
+        self.isolate(&mut command);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        run_command(command, stdin.map(str::as_bytes))
+    }
+
+    fn isolate(&self, command: &mut Command) {
+        command
+            .env("HELM_CONFIG_HOME", self.path().join("config"))
+            .env("HELM_CACHE_HOME", self.path().join("cache"))
+            .env("HELM_DATA_HOME", self.path().join("data"))
+            .env("TMPDIR", self.tmp())
+            .env("HOME", self.path())
+            .env_remove("KUBECONFIG");
+    }
+
+    /// Runs a real helm with the sandbox's homes.
+    fn helm(&self, helm: &Path, args: &[&str]) -> String {
+        let mut command = Command::new(helm);
+        command.args(args).current_dir(self.path());
+        self.isolate(&mut command);
+        let output = command.output().expect("helm runs");
+        assert!(output.status.success(), "helm {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Nothing may be left in helm-run's TMPDIR: the values file and its directory are gone.
+    #[track_caller]
+    fn expect_no_leftovers(&self) {
+        let left: Vec<_> = std::fs::read_dir(self.tmp()).expect("list tmp").map(|e| e.expect("entry").path()).collect();
+        assert!(left.is_empty(), "helm-run left files behind: {left:?}");
+    }
+
+    /// The test chart: our small templates + the real Airflow 1.20.0 values.yaml and schema.
+    fn chart(&self) -> PathBuf {
+        let chart = self.path().join("airflow");
+        copy_dir(&fixtures().join("chart"), &chart);
+        let real = shared_dir().join("airflow-chart/1.20.0");
+        for file in ["values.yaml", "values.schema.json"] {
+            std::fs::copy(real.join(file), chart.join(file)).expect("copy the real chart file");
+        }
+        chart
+    }
+
+    fn kubeconfig(&self, server: &str, mode: u32) -> PathBuf {
+        let path = self.path().join("kubeconfig");
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: {server}\n  name: test\ncontexts:\n- context:\n    cluster: test\n    user: test\n  name: test\ncurrent-context: test\nusers:\n- name: test\n  user:\n    token: not-a-real-token\n"
+        );
+        std::fs::write(&path, text).expect("kubeconfig");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        path
+    }
+}
+
+fn fixtures() -> PathBuf {
+    workspace_root().join("tests/fixtures/helm-run")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// A tiny HTTP/1.1 server on 127.0.0.1: answers GETs from a handler, records each path.
+struct HttpServer {
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+type Handler = dyn Fn(&str) -> Option<(&'static str, Vec<u8>)> + Send + Sync;
+
+impl HttpServer {
+    fn start(handler: Box<Handler>) -> HttpServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).map(|n| n == 0).unwrap_or(true) || header == "\r\n" {
+                        break;
+                    }
+                }
+                let target = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                seen.lock().expect("lock").push(target.clone());
+                let path = target.split('?').next().unwrap_or("/").to_string();
+                let response = match handler(&path) {
+                    Some((content_type, body)) => {
+                        let mut head = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            body.len()
+                        )
+                        .into_bytes();
+                        head.extend(body);
+                        head
+                    }
+                    None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+                };
+                let _ = stream.write_all(&response);
+            }
+        });
+        HttpServer { port, requests }
+    }
+
+    /// Serves the files of a directory (the chart repository).
+    fn static_dir(dir: PathBuf) -> HttpServer {
+        HttpServer::start(Box::new(move |path| {
+            let name = path.trim_start_matches('/');
+            if name.contains("..") {
+                return None;
+            }
+            std::fs::read(dir.join(name)).ok().map(|bytes| ("application/octet-stream", bytes))
+        }))
+    }
+
+    /// Just enough of a Kubernetes API for `helm status`: a version and no release secrets.
+    fn fake_kubernetes() -> HttpServer {
+        HttpServer::start(Box::new(|path| {
+            if path == "/version" {
+                let body = r#"{"major":"1","minor":"31","gitVersion":"v1.31.0","platform":"linux/amd64"}"#;
+                return Some(("application/json", body.as_bytes().to_vec()));
+            }
+            if path.starts_with("/api/v1/namespaces/") && path.ends_with("/secrets") {
+                let body = r#"{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}"#;
+                return Some(("application/json", body.as_bytes().to_vec()));
+            }
+            None
+        }))
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().expect("lock").clone()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// real helm
+
+#[test]
+fn repo_adds_once_then_changes_nothing_and_search_finds_the_chart() {
+    for (name, helm) in helms("repo_adds_once_then_changes_nothing_and_search_finds_the_chart") {
+        let sandbox = Sandbox::new();
+        let chart = sandbox.chart();
+        let served = sandbox.path().join("served");
+        std::fs::create_dir_all(&served).expect("mkdir");
+        let server = HttpServer::static_dir(served.clone());
+        let helm_arg = helm.display().to_string();
+        sandbox.helm(
+            &helm,
+            &["package", chart.to_str().expect("utf-8"), "--destination", served.to_str().expect("utf-8")],
+        );
+        sandbox.helm(&helm, &["repo", "index", served.to_str().expect("utf-8"), "--url", &server.url()]);
+
+        let first = sandbox.helm_run(&["repo", "--helm", &helm_arg, "--repo-url", &server.url()], None);
+        first.expect_success().expect_stdout_contains("change: added").expect_stdout_contains("name: apache-airflow");
+        let second = sandbox.helm_run(&["repo", "--helm", &helm_arg, "--repo-url", &server.url()], None);
+        second.expect_success().expect_stdout_contains("change: unchanged");
+        assert!(!second.stdout.contains("repo add"), "{name}: a second run must not add again\n{second}");
+
+        let list = sandbox.helm(&helm, &["repo", "list", "-o", "json"]);
+        assert_eq!(list.matches("apache-airflow").count(), 1, "{name}: {list}");
+        let search = sandbox.helm(&helm, &["search", "repo", "apache-airflow/airflow"]);
+        assert!(search.contains("apache-airflow/airflow") && search.contains("1.20.0"), "{name}: {search}");
+        // Through the repository, the chart renders like the local one.
+        sandbox
+            .helm_run(&["template", "--helm", &helm_arg], Some(GOOD_VALUES))
+            .expect_success()
+            .expect_stdout_contains("gitSyncRepo: \"git@github.com:me/dags.git\"");
+
+        // A different URL replaces the entry, once.
+        let other = HttpServer::static_dir(served.clone());
+        sandbox
+            .helm_run(&["repo", "--helm", &helm_arg, "--repo-url", &other.url()], None)
+            .expect_success()
+            .expect_stdout_contains("change: replaced");
+        assert!(server.requests().iter().any(|path| path.ends_with("index.yaml")), "{name}: the index was fetched");
+    }
+}
+
+#[test]
+fn misspelled_gitsync_stops_preflight_template_and_upgrade_before_the_cluster() {
+    for (name, helm) in helms("misspelled_gitsync_stops_preflight_template_and_upgrade_before_the_cluster") {
+        let sandbox = Sandbox::new();
+        let chart = sandbox.chart();
+        let api = HttpServer::fake_kubernetes();
+        let kubeconfig = sandbox.kubeconfig(&api.url(), 0o600);
+        let chart_arg = chart.display().to_string();
+        let helm_arg = helm.display().to_string();
+        let kube_arg = kubeconfig.display().to_string();
+        for subcommand in ["preflight", "template", "upgrade"] {
+            let run = sandbox.helm_run(
+                &[subcommand, "--helm", &helm_arg, "--chart", &chart_arg, "--kubeconfig", &kube_arg],
+                Some(MISSPELLED_VALUES),
+            );
+            run.expect_code(2).expect_stderr_contains("`dags.gitsync`").expect_stderr_contains("hint:");
+            assert!(run.stdout.is_empty(), "{name} {subcommand}: nothing on stdout\n{run}");
+            assert!(api.requests().is_empty(), "{name} {subcommand}: the cluster was contacted: {:?}", api.requests());
+            sandbox.expect_no_leftovers();
+        }
+        // A wrong type is named by its path too, in either helm's wording.
+        let run = sandbox.helm_run(
+            &["preflight", "--helm", &helm_arg, "--chart", &chart_arg, "--kubeconfig", &kube_arg],
+            Some("dags:\n  gitSync:\n    enabled: \"yes\"\n"),
+        );
+        run.expect_code(2).expect_stderr_contains("`dags.gitSync.enabled`");
+        assert!(api.requests().is_empty(), "{name}: {:?}", api.requests());
+    }
+}
+
+#[test]
+fn good_values_pass_preflight_and_template() {
+    for (name, helm) in helms("good_values_pass_preflight_and_template") {
+        let sandbox = Sandbox::new();
+        let chart = sandbox.chart();
+        let api = HttpServer::fake_kubernetes();
+        let kubeconfig = sandbox.kubeconfig(&api.url(), 0o600);
+        let (chart_arg, helm_arg, kube_arg) =
+            (chart.display().to_string(), helm.display().to_string(), kubeconfig.display().to_string());
+        let run = sandbox.helm_run(
+            &["preflight", "--helm", &helm_arg, "--chart", &chart_arg, "--kubeconfig", &kube_arg],
+            Some(GOOD_VALUES),
+        );
+        run.expect_success()
+            .expect_stdout_contains("action: preflight")
+            .expect_stdout_contains("status: not-installed")
+            .expect_stdout_contains("chart_version: \"1.20.0\"")
+            .expect_stdout_contains("app_version: \"3.1.8\"");
+        assert!(!run.stderr.contains("warning"), "{name}: a 0600 kubeconfig gives no warning\n{run}");
+        assert!(
+            api.requests().iter().any(|path| path.contains("/secrets")),
+            "{name}: preflight asked the API for the release: {:?}",
+            api.requests()
+        );
+        sandbox.expect_no_leftovers();
+
+        let values_file = sandbox.path().join("values.yaml");
+        std::fs::write(&values_file, GOOD_VALUES).expect("values");
+        let run = sandbox.helm_run(
+            &["template", "--helm", &helm_arg, "--chart", &chart_arg, "-f", values_file.to_str().expect("utf-8")],
+            None,
+        );
+        run.expect_success()
+            .expect_stdout_contains("kind: ConfigMap")
+            .expect_stdout_contains("executor: \"KubernetesExecutor\"");
+
+        // --dry-run: the report with the command, and no cluster call beyond the ones above.
+        let before = api.requests().len();
+        let run = sandbox.helm_run(
+            &["upgrade", "--dry-run", "--helm", &helm_arg, "--chart", &chart_arg, "--kubeconfig", &kube_arg],
+            Some(GOOD_VALUES),
+        );
+        run.expect_success()
+            .expect_stdout_contains("dry_run: true")
+            .expect_stdout_contains("would_run:")
+            .expect_stdout_contains("upgrade --install airflow")
+            .expect_stdout_contains("--create-namespace -f ");
+        assert_eq!(api.requests().len(), before, "{name}: --dry-run touched the cluster");
+        sandbox.expect_no_leftovers();
+    }
+}
+
+#[test]
+fn unreachable_cluster_exits_3_with_the_hint_and_a_0644_kubeconfig_warns() {
+    for (name, helm) in helms("unreachable_cluster_exits_3_with_the_hint_and_a_0644_kubeconfig_warns") {
+        let sandbox = Sandbox::new();
+        let chart = sandbox.chart();
+        let closed_port = {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+            listener.local_addr().expect("addr").port()
+        };
+        let kubeconfig = sandbox.kubeconfig(&format!("https://127.0.0.1:{closed_port}"), 0o644);
+        let started = Instant::now();
+        let run = sandbox.helm_run(
+            &[
+                "upgrade",
+                "--helm",
+                helm.to_str().expect("utf-8"),
+                "--chart",
+                chart.to_str().expect("utf-8"),
+                "--kubeconfig",
+                kubeconfig.to_str().expect("utf-8"),
+                "--timeout",
+                "2m",
+            ],
+            Some(GOOD_VALUES),
+        );
+        run.expect_code(3)
+            .expect_stderr_contains("not reachable")
+            .expect_stderr_contains("microk8s config > ~/.kube/config")
+            .expect_stderr_contains("group- or world-readable (mode 0644)")
+            .expect_stderr_contains(&format!("chmod 600 {}", kubeconfig.display()));
+        assert!(started.elapsed() < Duration::from_secs(60), "{name}: took {:?}", started.elapsed());
+        assert!(!run.stderr.contains("running: "), "{name}: the upgrade itself must not run\n{run}");
+        sandbox.expect_no_leftovers();
+    }
+}
+
+#[test]
+fn bad_input_exits_2_with_a_hint() {
+    let sandbox = Sandbox::new();
+    let run = sandbox.helm_run(&["preflight"], Some("dags: [unclosed\n"));
+    run.expect_code(2).expect_stderr_contains("hint:");
+    let run = sandbox.helm_run(&["template", "--chart", "./no-such-chart"], Some(GOOD_VALUES));
+    run.expect_code(2).expect_stderr_contains("`./no-such-chart` does not exist").expect_stderr_contains("hint:");
+    let run = sandbox.helm_run(&["upgrade", "--timeout", "ten"], Some(GOOD_VALUES));
+    run.expect_code(2).expect_stderr_contains("not a duration");
+    let run = sandbox.helm_run(&["upgrade", "--wait", "--dry-run"], Some(GOOD_VALUES));
+    run.expect_code(2).expect_stderr_contains("deadlock").expect_stderr_contains("useHelmHooks: false");
+    let run = sandbox.helm_run(&["preflight", "--kubeconfig", "/no/such/kubeconfig"], Some(GOOD_VALUES));
+    run.expect_code(2).expect_stderr_contains("microk8s config");
+    sandbox.expect_no_leftovers();
+}
+
+#[test]
+fn help_lists_exit_codes_and_an_example() {
+    let sandbox = Sandbox::new();
+    let run = sandbox.helm_run(&["--help"], None);
+    run.expect_success().expect_stdout_contains("Exit codes:").expect_stdout_contains("helm-run upgrade < values.yaml");
+}
+
+// ---------------------------------------------------------------------------------------
+// stand-in helm (a live cluster cannot run here)
+
+/// A sandbox whose PATH holds only the stand-in (and the system tools it uses).
+struct StandIn {
+    sandbox: Sandbox,
+    log: PathBuf,
+    path: String,
+}
+
+impl StandIn {
+    fn helm() -> StandIn {
+        StandIn::with_path_dir(&fixtures().join("bin"))
+    }
+
+    fn microk8s_only() -> StandIn {
+        StandIn::with_path_dir(&fixtures().join("microk8s-bin"))
+    }
+
+    fn with_path_dir(dir: &Path) -> StandIn {
+        let sandbox = Sandbox::new();
+        let log = sandbox.path().join("argv.log");
+        std::fs::write(&log, "").expect("log");
+        StandIn { sandbox, log, path: format!("{}:/usr/bin:/bin", dir.display()) }
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
+        let mut all: Vec<(&str, String)> =
+            vec![("PATH", self.path.clone()), ("STANDIN_LOG", self.log.display().to_string())];
+        all.extend(env.iter().map(|(name, value)| (*name, value.to_string())));
+        self.sandbox.helm_run_with(args, stdin, &all)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).expect("argv log")
+    }
+
+    /// The values files the stand-in was given, with their mode at the time.
+    fn values_files(&self) -> Vec<(PathBuf, String)> {
+        self.log()
+            .lines()
+            .filter_map(|line| line.strip_prefix("values: "))
+            .filter_map(|rest| rest.split_once(" mode "))
+            .map(|(path, mode)| (PathBuf::from(path), mode.to_string()))
+            .collect()
+    }
+
+    /// Everything a secret must never appear in: argv, the values file name, our output.
+    #[track_caller]
+    fn expect_safe(&self, run: &Run) {
+        let log = self.log();
+        assert!(!log.contains(SECRET), "a secret reached helm's argv:\n{log}");
+        assert!(!log.contains("--reuse-values"), "--reuse-values must never be used:\n{log}");
+        assert!(!run.stdout.contains(SECRET) && !run.stderr.contains(SECRET), "a secret was printed\n{run}");
+        assert!(!run.stdout.contains("fixture-secret-in-release-config"), "the release config was copied\n{run}");
+        let files = self.values_files();
+        assert!(!files.is_empty(), "helm was never given a values file:\n{log}");
+        for (path, mode) in files {
+            assert_eq!(mode, "600", "the values file `{}` had mode {mode} during the call", path.display());
+            assert!(!path.exists(), "the values file `{}` is still there", path.display());
+        }
+        self.sandbox.expect_no_leftovers();
+    }
+}
+
+fn values_with_secret() -> String {
+    format!("{GOOD_VALUES}webserverSecretKey: {SECRET}\n")
+}
+
+#[test]
+fn upgrade_runs_install_with_a_private_values_file_and_reports_the_notes() {
+    for fixture in ["release-deployed-helm3.json", "release-deployed-helm4.json"] {
+        let standin = StandIn::helm();
+        let values = values_with_secret();
+        let run = standin.run(&["upgrade"], Some(&values), &[("STANDIN_UPGRADE", fixture)]);
+        run.expect_success()
+            .expect_stdout_contains("action: upgrade")
+            .expect_stdout_contains("revision: 2")
+            .expect_stdout_contains("status: deployed")
+            .expect_stdout_contains("chart_version: \"1.20.0\"")
+            .expect_stdout_contains("app_version: \"3.1.8\"")
+            .expect_stdout_contains("kind: static-secret-key")
+            .expect_stdout_contains("failure: F9")
+            .expect_stdout_contains("kind: known-hosts-missing")
+            .expect_stdout_contains("failure: F1")
+            .expect_stdout_contains("kind: default-credentials")
+            .expect_stdout_contains("failure: F17")
+            .expect_stdout_contains("kind: other")
+            .expect_stderr_contains("helm: W1127");
+        standin.expect_safe(&run);
+        let log = standin.log();
+        let upgrade = log.lines().find(|line| line.starts_with("argv: upgrade")).expect("upgrade was called");
+        assert!(
+            upgrade.starts_with(
+                "argv: upgrade --install airflow apache-airflow/airflow --namespace airflow --create-namespace -f "
+            ),
+            "{upgrade}"
+        );
+        assert!(upgrade.contains("--timeout 10m"), "{upgrade}");
+        assert!(!upgrade.contains("--wait"), "no --wait with hook migrations: {upgrade}");
+        // The file helm read held exactly the document we were given.
+        let seen = std::fs::read_to_string(standin.log.with_extension("log.values")).expect("copy of the values");
+        assert_eq!(seen, values);
+        // The order: local checks first, the cluster after.
+        let calls: Vec<&str> = log
+            .lines()
+            .filter_map(|line| line.strip_prefix("argv: "))
+            .map(|l| l.split(' ').next().unwrap_or(""))
+            .collect();
+        assert_eq!(calls, ["version", "template", "show", "status", "upgrade"], "{fixture}");
+    }
+}
+
+#[test]
+fn pending_upgrade_is_refused_before_upgrading() {
+    let standin = StandIn::helm();
+    let run = standin.run(
+        &["upgrade"],
+        Some(&values_with_secret()),
+        &[("STANDIN_STATUS", "release-pending-upgrade-helm3.json")],
+    );
+    run.expect_code(4).expect_stderr_contains("`pending-upgrade`").expect_stderr_contains("helm rollback airflow");
+    assert!(!standin.log().contains("argv: upgrade"), "{}", standin.log());
+    standin.expect_safe(&run);
+    // preflight says the same; status reports it with the explanation on stderr.
+    standin
+        .run(&["preflight"], Some(GOOD_VALUES), &[("STANDIN_STATUS", "release-pending-upgrade-helm3.json")])
+        .expect_code(4);
+    let run = standin.run(&["status"], None, &[("STANDIN_STATUS", "release-pending-upgrade-helm3.json")]);
+    run.expect_success().expect_stdout_contains("status: pending-upgrade").expect_stderr_contains("helm history");
+}
+
+#[test]
+fn microk8s_helm3_is_used_when_only_microk8s_is_there() {
+    let standin = StandIn::microk8s_only();
+    let run = standin.run(&["upgrade"], Some(&values_with_secret()), &[]);
+    run.expect_success()
+        .expect_stdout_contains("microk8s-bin/microk8s helm3\n")
+        .expect_stdout_contains("found_by: microk8s");
+    let log = standin.log();
+    assert!(log.contains("microk8s-argv: helm3 upgrade --install airflow"), "{log}");
+    assert!(!log.contains("microk8s-argv: helm upgrade"), "{log}");
+    standin.expect_safe(&run);
+}
+
+#[test]
+fn ctrl_c_is_forwarded_to_helm_and_the_values_file_removed() {
+    let standin = StandIn::helm();
+    let mut command = tool_command("helm-run");
+    command.arg("upgrade").current_dir(standin.sandbox.path());
+    standin.sandbox.isolate(&mut command);
+    command
+        .env("PATH", &standin.path)
+        .env("STANDIN_LOG", &standin.log)
+        .env("STANDIN_UPGRADE_SLEEP", "30")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("helm-run starts");
+    child.stdin.take().expect("stdin").write_all(values_with_secret().as_bytes()).expect("write values");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !standin.log().contains("upgrade: started") {
+        assert!(Instant::now() < deadline, "the upgrade never started:\n{}", standin.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (path, mode) = standin.values_files().pop().expect("a values file");
+    assert!(path.exists(), "the values file exists while helm runs");
+    assert_eq!(mode, "600");
+    let started = Instant::now();
+    // SIGINT to helm-run alone, as a terminal's Ctrl-C reaches it (helm runs in its own
+    // process group, so only forwarding can reach helm).
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("wait");
+    let run = Run {
+        command: "helm-run upgrade (SIGINT)".into(),
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    run.expect_code(130).expect_stderr_contains("interrupted by Ctrl-C");
+    assert!(started.elapsed() < Duration::from_secs(10), "helm-run waited for the sleep instead of forwarding");
+    assert!(standin.log().contains("signal: INT"), "helm never got the Ctrl-C:\n{}", standin.log());
+    assert!(!path.exists(), "the values file survived Ctrl-C");
+    standin.expect_safe(&run);
+}
+
+#[test]
+fn old_helm_and_failing_helm() {
+    let standin = StandIn::helm();
+    let run = standin.run(&["upgrade"], Some(GOOD_VALUES), &[("STANDIN_VERSION", "v3.9.4+g9f0b5e7")]);
+    run.expect_code(2)
+        .expect_stderr_contains("helm 3.9.4")
+        .expect_stderr_contains("--set-json")
+        .expect_stderr_contains("hint:");
+    assert!(!standin.log().contains("argv: upgrade"));
+
+    let standin = StandIn::helm();
+    let failure = "Error: UPGRADE FAILED: post-upgrade hooks failed: timed out waiting for the condition";
+    let run = standin.run(&["upgrade"], Some(&values_with_secret()), &[("STANDIN_UPGRADE_ERROR", failure)]);
+    run.expect_code(3).expect_stderr_contains(&format!("helm-run:   {failure}"));
+    standin.expect_safe(&run);
+
+    let standin = StandIn::helm();
+    let run = standin.run(&["upgrade"], Some(GOOD_VALUES), &[("STANDIN_STATUS", "unreachable")]);
+    run.expect_code(3).expect_stderr_contains("microk8s config > ~/.kube/config");
+    assert!(run.stderr.contains("no kubeconfig file was found"), "{run}");
+
+    let standin = StandIn::helm();
+    let run = standin.run(
+        &["upgrade"],
+        Some(GOOD_VALUES),
+        &[("STANDIN_UPGRADE_ERROR", "Error: unknown flag: --create-namespace")],
+    );
+    run.expect_code(2).expect_stderr_contains("`--create-namespace`").expect_stderr_contains("helm >= 3.10");
+}
+
+#[test]
+fn status_and_get_values() {
+    let standin = StandIn::helm();
+    let run = standin.run(&["status"], None, &[("STANDIN_STATUS", "release-deployed-helm4.json")]);
+    run.expect_success()
+        .expect_stdout_contains("action: status")
+        .expect_stdout_contains("revision: 2")
+        .expect_stdout_contains("kind: static-secret-key");
+    assert!(!run.stdout.contains("fixture-secret-in-release-config"), "{run}");
+    assert!(standin.log().contains("argv: status airflow --namespace airflow -o json"), "{}", standin.log());
+    let run = standin.run(&["status", "--release", "other"], None, &[]);
+    run.expect_code(3).expect_stderr_contains("not installed").expect_stderr_contains("helm-run upgrade");
+
+    let run = standin.run(&["get-values", "-n", "prod"], None, &[]);
+    run.expect_success().expect_stdout_contains("executor: KubernetesExecutor");
+    assert!(standin.log().contains("argv: get values airflow --namespace prod -o yaml"), "{}", standin.log());
+}
+
+// ---------------------------------------------------------------------------------------
+// a real cluster, when one is named
+
+#[test]
+fn end_to_end_against_a_real_cluster() {
+    let Some(kubeconfig) = std::env::var_os("AIRFLOW_KIT_E2E_KUBECONFIG") else {
+        eprintln!(
+            "SKIPPED end_to_end_against_a_real_cluster: set AIRFLOW_KIT_E2E_KUBECONFIG to a cluster's kubeconfig"
+        );
+        return;
+    };
+    for (name, helm) in helms("end_to_end_against_a_real_cluster") {
+        let sandbox = Sandbox::new();
+        let chart = sandbox.chart();
+        let namespace = format!("helm-run-e2e-{name}");
+        let args = [
+            "--helm",
+            helm.to_str().expect("utf-8"),
+            "--chart",
+            chart.to_str().expect("utf-8"),
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+            "-n",
+            &namespace,
+        ];
+        let mut upgrade = vec!["upgrade"];
+        upgrade.extend(args);
+        sandbox.helm_run(&upgrade, Some(GOOD_VALUES)).expect_success().expect_stdout_contains("status: deployed");
+        let mut status = vec!["status", "-n", &namespace, "--helm", helm.to_str().expect("utf-8")];
+        status.extend(["--kubeconfig", kubeconfig.to_str().expect("utf-8")]);
+        sandbox.helm_run(&status, None).expect_success().expect_stdout_contains("status: deployed");
+        sandbox.expect_no_leftovers();
+    }
+}
