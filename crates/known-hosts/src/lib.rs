@@ -182,7 +182,7 @@ pub fn pin(config: &PinConfig, document: &mut Node) -> Result<Pinned, Error> {
     let kinds = if config.kinds.is_empty() { KeyKind::ALL.to_vec() } else { config.kinds.clone() };
 
     let offered: Vec<HostKey> = match (&config.keys, lines) {
-        (KeySource::Lines { name, .. }, Some(lines)) => keys_for_target(name, &lines, &host_field)?,
+        (KeySource::Lines { name, .. }, Some(lines)) => keys_for_target(name, &lines, &target, &mut notes)?,
         _ => {
             let scan_config =
                 ScanConfig { program: config.keyscan_program.clone(), kinds: kinds.clone(), timeout: config.timeout };
@@ -556,12 +556,42 @@ fn target_of_lines(lines: &[KnownHostsLine]) -> Result<Target, Error> {
     Target::from_host_arg(&fields[0])
 }
 
-fn keys_for_target(name: &str, lines: &[KnownHostsLine], host_field: &str) -> Result<Vec<HostKey>, Error> {
-    let keys: Vec<HostKey> = lines
+/// The keys of the `--from` lines that are for the target: lines naming its exact host field;
+/// failing that, lines for another host name of the same provider (GitHub's published
+/// `github.com` lines are the keys of `[ssh.github.com]:443` too). Either way each key is
+/// still judged by its fingerprint for the target host.
+fn keys_for_target(
+    name: &str,
+    lines: &[KnownHostsLine],
+    target: &Target,
+    notes: &mut Vec<String>,
+) -> Result<Vec<HostKey>, Error> {
+    let host_field = target.host_field();
+    let mut keys: Vec<HostKey> = lines
         .iter()
-        .filter(|line| line.hosts.iter().any(|host| host.eq_ignore_ascii_case(host_field)))
+        .filter(|line| line.hosts.iter().any(|host| host.eq_ignore_ascii_case(&host_field)))
         .map(|line| line.key.clone())
         .collect();
+    if keys.is_empty()
+        && let Some(provider) = published::provider_for_host(&target.host)
+    {
+        keys = lines
+            .iter()
+            .filter(|line| {
+                line.hosts
+                    .iter()
+                    .filter_map(|host| host_name_of_pattern(host))
+                    .any(|host| provider.hosts.contains(&host.as_str()))
+            })
+            .map(|line| line.key.clone())
+            .collect();
+        if !keys.is_empty() {
+            notes.push(format!(
+                "no line of `{name}` names `{host_field}`; using its {} lines, written for `{host_field}`",
+                provider.name
+            ));
+        }
+    }
     if keys.is_empty() {
         let mut named: Vec<&str> = lines.iter().map(|line| line.host_field.as_str()).collect();
         named.dedup();
