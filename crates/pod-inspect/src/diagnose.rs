@@ -43,18 +43,18 @@ pub const LOG_RULES: &[Rule] = &[
         fix: "add the verified host key with `known-hosts`, then upgrade; never suggest `StrictHostKeyChecking=no`",
     },
     Rule {
-        id: "F4",
-        patterns: &["Permission denied (publickey)"],
-        title: "the Git host refuses the deploy key",
-        cause: "the deploy key is not added to THIS repository (deploy keys are per repository), the key was mangled, the Secret's key is not `gitSshKey`, or the mounted key is unreadable",
-        fix: "add the public key (`secret-gen deploy-key` prints it and where to paste it) under the repository's Settings > Deploy keys, check `dags.gitSync.sshKeySecret` names a Secret with key `gitSshKey`, then delete the crash-looping pods (`pod-inspect fix`)",
-    },
-    Rule {
         id: "F6",
         patterns: &["invalid format", "error in libcrypto"],
         title: "the SSH private key in the Secret cannot be loaded",
         cause: "the key lost its trailing newline, has CRLF endings, is base64-encoded twice, or is the public key pasted in place of the private one",
         fix: "re-encode the exact key file on one line with `secret-gen deploy-key` (it decodes its output back as a self-test), upgrade, then `pod-inspect fix`",
+    },
+    Rule {
+        id: "F4",
+        patterns: &["Permission denied (publickey)"],
+        title: "the Git host refuses the deploy key",
+        cause: "the deploy key is not added to THIS repository (deploy keys are per repository), the key was mangled, the Secret's key is not `gitSshKey`, or the mounted key is unreadable",
+        fix: "add the public key (`secret-gen deploy-key` prints it and where to paste it) under the repository's Settings > Deploy keys, check `dags.gitSync.sshKeySecret` names a Secret with key `gitSshKey`, then delete the crash-looping pods (`pod-inspect fix`)",
     },
     Rule {
         id: "F15",
@@ -179,12 +179,13 @@ pub fn logs_to_read(snapshot: &Snapshot, status: &Status) -> Vec<(String, String
         }
     }
     let has_git_sync_log = wanted.iter().any(|(_, container)| is_git_sync(container));
-    if !has_git_sync_log
-        && let Some(pod) = snapshot
-            .pods
-            .iter()
-            .find(|pod| pod.status.container_statuses.iter().any(|c| c.name == "git-sync" && c.state.running.is_some()))
-    {
+    let runs_git_sync =
+        |pod: &&Pod| pod.status.container_statuses.iter().any(|c| c.name == "git-sync" && c.state.running.is_some());
+    // Prefer the pods `dags` looks into, so both commands talk about the same git-sync.
+    let healthy_git_sync = ["worker", "dag-processor", "scheduler", "triggerer"].iter().find_map(|component| {
+        snapshot.pods.iter().filter(|pod| status::component(&pod.metadata.labels) == *component).find(runs_git_sync)
+    });
+    if !has_git_sync_log && let Some(pod) = healthy_git_sync {
         push(&mut wanted, &pod.metadata.name, "git-sync");
     }
     wanted
@@ -202,11 +203,14 @@ pub fn match_findings(snapshot: &Snapshot, status: &Status, events: &[Event], lo
         let seen = format!("pod/{} ({})", log.pod, log.container);
         let mut matched = false;
         for rule in LOG_RULES {
-            if let Some(line) = log.lines.iter().rev().find(|line| rule.patterns.iter().any(|p| line.contains(p))) {
-                add(
-                    &mut findings,
-                    known((rule.title, rule.cause, rule.fix), rule.id, seen.clone(), evidence_text(line)),
-                );
+            let hit = log
+                .lines
+                .iter()
+                .rev()
+                .find_map(|line| rule.patterns.iter().find(|p| line.contains(*p)).map(|p| (line, *p)));
+            if let Some((line, pattern)) = hit {
+                let evidence = evidence_fragment(line, pattern);
+                add(&mut findings, known((rule.title, rule.cause, rule.fix), rule.id, seen.clone(), evidence));
                 matched = true;
                 // One git error explains the container; a later generic rule would only repeat it.
                 break;
@@ -293,21 +297,24 @@ pub fn match_findings(snapshot: &Snapshot, status: &Status, events: &[Event], lo
             Some(container) => format!("{} ({container})", problem.object),
             None => problem.object.clone(),
         };
-        findings.push(Finding {
+        add(&mut findings, Finding {
             id: "unknown".into(),
-            title: format!("{} is {}", seen, problem.reason),
+            title: format!("a container is {}", problem.reason),
             seen_in: vec![seen],
             evidence,
             cause: "not one of the known failures (shared/reference/failures.md)".into(),
             fix: "read the evidence above and `kubectl describe` the object; `pod-inspect fix` restarts crash-looping pods once the cause is fixed".into(),
-        });
+        },
+        );
     }
     findings
 }
 
 /// Adds a finding, or, when the same failure was already found elsewhere, adds where.
 fn add(findings: &mut Vec<Finding>, finding: Finding) {
-    if let Some(existing) = findings.iter_mut().find(|f| f.id == finding.id) {
+    // Unknown failures are only the same when their evidence is.
+    let same = |f: &&mut Finding| f.id == finding.id && (f.id != "unknown" || f.evidence == finding.evidence);
+    if let Some(existing) = findings.iter_mut().find(same) {
         for seen in finding.seen_in {
             if !existing.seen_in.contains(&seen) {
                 existing.seen_in.push(seen);
@@ -400,10 +407,36 @@ fn latest_warning<'a>(events: &'a [Event], name: &str) -> Option<&'a Event> {
     events.iter().rev().find(|e| e.involved_object.name == name && e.kind == "Warning")
 }
 
-/// The last line that looks like an error, else the last line.
+/// The last line that states an error (`...Error: ...`, `FATAL`, `fatal:`), else the last
+/// line that mentions one, else the last line.
 fn last_error_line(lines: &[String]) -> Option<String> {
-    let markers = ["error", "Error", "ERROR", "fatal", "Exception", "Traceback", "failed"];
-    lines.iter().rev().find(|line| markers.iter().any(|m| line.contains(m))).or(lines.last()).cloned()
+    let strong = ["Error:", "Exception:", "FATAL", "fatal:", "error:"];
+    let weak = ["error", "Error", "ERROR", "Traceback", "failed"];
+    let find = |markers: &[&str]| lines.iter().rev().find(|line| markers.iter().any(|m| line.contains(m))).cloned();
+    find(&strong).or_else(|| find(&weak)).or_else(|| lines.last().cloned())
+}
+
+/// The part of a log line that says what went wrong. git-sync v4 logs JSON whose `error`
+/// field holds git's stderr with escaped line breaks; the user needs git's own line
+/// (`git@github.com: Permission denied (publickey).`), not the JSON around it.
+pub fn evidence_fragment(line: &str, pattern: &str) -> String {
+    let unescaped = line
+        .replace("\\\\r", "\n")
+        .replace("\\\\n", "\n")
+        .replace("\\r", "\n")
+        .replace("\\n", "\n")
+        .replace('\r', "\n");
+    let Some(piece) = unescaped.lines().find(|piece| piece.contains(pattern)) else {
+        return evidence_text(line);
+    };
+    // git's stderr inside git-sync's error, else git-sync's own message, else the line.
+    let piece = match (piece.rsplit_once("stderr: "), piece.split_once("\"msg\":\"")) {
+        (Some((_, tail)), _) => tail,
+        (None, Some((_, message))) if message.contains(pattern) => message.split('"').next().unwrap_or(message),
+        _ => piece,
+    };
+    let piece = piece.replace("\\\"", "\"").replace("\\\"", "\"");
+    evidence_text(piece.trim_matches(|c: char| c.is_whitespace() || c == '"' || c == '\\' || c == '}' || c == '{'))
 }
 
 /// A log line as evidence: trimmed, and cut at a length a person can still read.
@@ -453,7 +486,17 @@ mod tests {
         let findings = match_findings(&snapshot, &status, &[], &logs);
         assert_eq!(findings.len(), 1, "{log_line}");
         assert_eq!(findings[0].id, expected_id, "{log_line}");
-        assert_eq!(findings[0].evidence, log_line.trim());
+        assert!(log_line.contains(&findings[0].evidence), "{log_line}: {}", findings[0].evidence);
+    }
+
+    #[test]
+    fn evidence_is_git_s_own_line_out_of_git_sync_json() {
+        let line = r#"{"msg":"too many failures, aborting","error":"Run(git ls-remote -q git@github.com:example/dags.git main main^{}): exit status 128: { stdout: \"\", stderr: \"git@github.com: Permission denied (publickey).\\r\\nfatal: Could not read from remote repository.\\n\" }","failCount":1}"#;
+        assert_eq!(evidence_fragment(line, "Permission denied"), "git@github.com: Permission denied (publickey).");
+        let line = r#"Load key \"/etc/git-secret/ssh\": invalid format"#;
+        assert_eq!(evidence_fragment(line, "invalid format"), r#"Load key "/etc/git-secret/ssh": invalid format"#);
+        let line = r#"{"logger":"","ts":"2026-11-20 09:13:02.401234","level":0,"msg":"setting --ref from deprecated --branch"}"#;
+        assert_eq!(evidence_fragment(line, "deprecated --branch"), "setting --ref from deprecated --branch");
     }
 
     #[test]
