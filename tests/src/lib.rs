@@ -2,6 +2,7 @@
 //! test tools (helm 3 and 4, kubectl, sshd), and start servers they talk to.
 
 pub mod bins;
+pub mod helm;
 pub mod sshd;
 pub mod tools;
 

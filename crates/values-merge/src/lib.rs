@@ -14,6 +14,7 @@ use std::sync::Arc;
 use airflow_kit_core::yaml::{Document, Input, Resolved, emit_document, read_text_file};
 use airflow_kit_core::{Error, Mapping, Node, NodeKind, json_to_yaml};
 
+pub use merge::HelmMajor;
 pub use set::SetKind;
 
 /// Where the result goes.
@@ -47,6 +48,8 @@ pub struct Config {
     pub defaults: Option<PathBuf>,
     pub schema: Option<PathBuf>,
     pub mode: Mode,
+    /// Whose coalescing `--defaults` follows (Helm 3 and 4 differ on nested nulls).
+    pub helm: HelmMajor,
 }
 
 /// What a run produced: text for stdout, warnings for stderr, a file it wrote.
@@ -113,14 +116,14 @@ pub fn run(config: &Config, read_stdin: &dyn Fn() -> Result<String, Error>) -> R
         Some(path) => {
             let mut effective = merged.as_mapping().cloned().unwrap_or_default();
             let defaults = Document::parse(&read_text_file(path)?, &path.display().to_string())?;
-            outcome.warnings.extend(merge::coalesce(&mut effective, &mapping_of(&defaults.root)));
+            outcome.warnings.extend(merge::coalesce(&mut effective, &mapping_of(&defaults.root), config.helm));
             Node::new(NodeKind::Mapping(effective))
         }
         None => merged,
     };
 
     if let Some(schema_path) = &config.schema {
-        check_schema(schema_path, &result, config.defaults.is_some())?;
+        check_schema(schema_path, &result, config.defaults.is_some(), config.helm)?;
     }
 
     match &config.mode {
@@ -204,14 +207,19 @@ fn set_hint(kind: SetKind) -> String {
 
 /// Validates against the schema as Helm would: over the chart's defaults. Without
 /// `--defaults`, the chart's values.yaml beside the schema stands in, when it is there.
-fn check_schema(schema_path: &std::path::Path, result: &Node, has_defaults: bool) -> Result<(), Error> {
+fn check_schema(
+    schema_path: &std::path::Path,
+    result: &Node,
+    has_defaults: bool,
+    helm: HelmMajor,
+) -> Result<(), Error> {
     let schema = schema::Schema::load(schema_path)?;
     let mut target = result.clone();
     let beside = schema_path.with_file_name("values.yaml");
     if !has_defaults && beside.exists() {
         let defaults = Document::parse(&read_text_file(&beside)?, &beside.display().to_string())?;
         if let Some(mapping) = target.as_mapping_mut() {
-            merge::coalesce(mapping, &mapping_of(&defaults.root));
+            merge::coalesce(mapping, &mapping_of(&defaults.root), helm);
         }
     }
     let violations = schema.check(&target);

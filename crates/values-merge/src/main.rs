@@ -6,7 +6,7 @@ use airflow_kit_core::cli::{finish, read_stdin, say, write_stdout};
 use airflow_kit_core::error::EXIT_CODES_HELP;
 use airflow_kit_core::{Error, ExitCode, Input};
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
-use values_merge::{Config, Mode, Output, SetKind};
+use values_merge::{Config, HelmMajor, Mode, Output, SetKind};
 
 const TOOL: &str = "values-merge";
 
@@ -66,6 +66,9 @@ struct Args {
     /// Print what the result changes against FILE (secrets masked) instead of the document.
     #[arg(long, value_name = "FILE")]
     diff: Option<PathBuf>,
+    /// Follow this Helm major's coalescing for `--defaults` (they differ on nested nulls).
+    #[arg(long, value_name = "3|4", default_value = "3", value_parser = ["3", "4"])]
+    helm: String,
 }
 
 fn main() -> std::process::ExitCode {
@@ -116,5 +119,6 @@ fn config_from(args: Args, matches: &clap::ArgMatches) -> Config {
         (false, Some(path)) => Mode::Diff(path),
         (false, None) => Mode::Document,
     };
-    Config { inputs, sets, output, defaults: args.defaults, schema: args.schema, mode }
+    let helm = if args.helm == "4" { HelmMajor::Four } else { HelmMajor::Three };
+    Config { inputs, sets, output, defaults: args.defaults, schema: args.schema, mode, helm }
 }

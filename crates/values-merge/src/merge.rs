@@ -27,9 +27,18 @@ pub fn merge_maps(base: &mut Mapping, later: Mapping) {
     }
 }
 
+/// Which Helm's coalescing to follow. They differ in one place: below the top level, a user
+/// null over a chart default that is itself null is deleted by Helm 3 and kept by Helm 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HelmMajor {
+    #[default]
+    Three,
+    Four,
+}
+
 /// The values the chart will see: `user` over the chart's `defaults`, as Helm's
 /// CoalesceValues. Returns Helm's warnings for type conflicts.
-pub fn coalesce(user: &mut Mapping, defaults: &Mapping) -> Vec<String> {
+pub fn coalesce(user: &mut Mapping, defaults: &Mapping, helm: HelmMajor) -> Vec<String> {
     let mut warnings = Vec::new();
     for (key, default_entry) in &defaults.entries {
         let default = &default_entry.value;
@@ -43,7 +52,7 @@ pub fn coalesce(user: &mut Mapping, defaults: &Mapping) -> Vec<String> {
         }
         let Some(NodeKind::Mapping(user_inner)) = user.get_mut(key).map(|node| &mut node.kind) else { continue };
         match &default.kind {
-            NodeKind::Mapping(default_inner) => coalesce_tables(user_inner, default_inner, key, &mut warnings),
+            NodeKind::Mapping(default_inner) => coalesce_tables(user_inner, default_inner, key, helm, &mut warnings),
             _ if default.is_null() => {}
             _ => warnings.push(format!("warning: skipped value for {key}: Not a table.")),
         }
@@ -51,7 +60,13 @@ pub fn coalesce(user: &mut Mapping, defaults: &Mapping) -> Vec<String> {
     warnings
 }
 
-fn coalesce_tables(destination: &mut Mapping, source: &Mapping, prefix: &str, warnings: &mut Vec<String>) {
+fn coalesce_tables(
+    destination: &mut Mapping,
+    source: &Mapping,
+    prefix: &str,
+    helm: HelmMajor,
+    warnings: &mut Vec<String>,
+) {
     for (key, source_entry) in &source.entries {
         let full_key = format!("{prefix}.{key}");
         let source_value = &source_entry.value;
@@ -60,14 +75,16 @@ fn coalesce_tables(destination: &mut Mapping, source: &Mapping, prefix: &str, wa
                 destination.entries.insert(key.clone(), source_entry.clone());
             }
             Some(value) if value.is_null() => {
-                destination.remove(key);
+                if helm == HelmMajor::Three || !source_value.is_null() {
+                    destination.remove(key);
+                }
             }
             Some(value) => {
                 let destination_is_map = matches!(value.kind, NodeKind::Mapping(_));
                 match &source_value.kind {
                     NodeKind::Mapping(source_inner) => {
                         if let Some(NodeKind::Mapping(inner)) = destination.get_mut(key).map(|node| &mut node.kind) {
-                            coalesce_tables(inner, source_inner, &full_key, warnings);
+                            coalesce_tables(inner, source_inner, &full_key, helm, warnings);
                         } else {
                             warnings.push(format!(
                                 "warning: cannot overwrite table with non table for {full_key} ({})",
@@ -114,7 +131,7 @@ mod tests {
 
     fn check_coalesce(user: &str, defaults: &str, expected: serde_json::Value) -> Vec<String> {
         let mut user = mapping(user);
-        let warnings = coalesce(&mut user, &mapping(defaults));
+        let warnings = coalesce(&mut user, &mapping(defaults), HelmMajor::Three);
         assert_eq!(Node::new(NodeKind::Mapping(user)).to_json(), expected);
         warnings
     }
@@ -138,5 +155,12 @@ mod tests {
         check_coalesce("a: null\nb: null", "a: 1", json!({"b": null}));
         let warnings = check_coalesce("a: {x: 5}", "a: {x: {w: 1}}", json!({"a": {"x": 5}}));
         assert_eq!(warnings, vec!["warning: cannot overwrite table with non table for a.x ({\"w\":1})"]);
+    }
+
+    #[test]
+    fn helm_4_keeps_a_null_over_a_null_default() {
+        let mut user = mapping("i: {tag: null, pull: null}");
+        coalesce(&mut user, &mapping("i: {tag: null, pull: x}"), HelmMajor::Four);
+        assert_eq!(Node::new(NodeKind::Mapping(user)).to_json(), json!({"i": {"tag": null}}));
     }
 }
