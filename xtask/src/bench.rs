@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use xshell::{Shell, cmd};
 
+mod secret_gen;
+
 #[derive(clap::Args)]
 pub struct BenchArgs {
     /// Only the benchmark groups whose name contains this (values-merge, secret-gen, ...).
@@ -26,7 +28,9 @@ pub struct Bench<'a> {
 
 type Group = (&'static str, fn(&Bench) -> anyhow::Result<()>);
 
-const GROUPS: &[Group] = &[];
+const GROUPS: &[Group] = &[
+    ("secret-gen", secret_gen::run),
+];
 
 pub fn run(shell: &Shell, args: &BenchArgs) -> anyhow::Result<()> {
     crate::install_test_tools(shell)?;
