@@ -155,10 +155,8 @@ fn sub_path_from_config(kubectl: &Kubectl, release: &str) -> Result<String, Erro
     if !output.success() {
         return Ok(String::new());
     }
-    let config: DataObject = crate::kubectl::parse_json(
-        &output.stdout,
-        &kubectl.command(&["get", "configmap", &name, "-o", "json"]).display(),
-    )?;
+    let config: DataObject =
+        crate::kubectl::parse_json(&output.stdout, &kubectl.display(&["get", "configmap", &name, "-o", "json"]))?;
     let cfg = config.data.get("airflow.cfg").map(String::as_str).unwrap_or_default();
     Ok(sub_path_from_cfg(cfg))
 }

@@ -80,7 +80,7 @@ pub fn plan_report(kubectl: &Kubectl, snapshot: &Snapshot, plan: &Plan, deleted:
         "actions": plan.actions.iter().map(|action| json!({
             "object": action.object,
             "reason": action.reason,
-            "command": kubectl.command(&action.args).display(),
+            "command": kubectl.display(&action.args),
         })).collect::<Vec<_>>(),
         "skipped": plan.skipped.iter().map(|(object, why)| json!({"object": object, "why": why})).collect::<Vec<_>>(),
     })

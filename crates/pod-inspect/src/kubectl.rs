@@ -63,6 +63,15 @@ impl Kubectl {
         command.timeout(self.timeout)
     }
 
+    /// The command line as a person would type it: `kubectl ...` (or `microk8s kubectl ...`)
+    /// rather than the full path found on PATH.
+    pub fn display<S: AsRef<str>>(&self, args: &[S]) -> String {
+        let command = self.command(args);
+        let full = command.display();
+        let program = process::shell_quote(&command.program.to_string_lossy());
+        format!("{}{}", command.program_name(), full.strip_prefix(&program).unwrap_or(&full))
+    }
+
     /// Runs kubectl and returns its output whatever the exit code (callers that can live with a
     /// failure, like reading logs of a container that never started, decide themselves).
     pub fn run<S: AsRef<str>>(&self, args: &[S]) -> Result<Output, Error> {
@@ -85,7 +94,7 @@ impl Kubectl {
         let mut all: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
         all.extend(["-o", "json"]);
         let output = self.run_checked(&all)?;
-        parse_json(&output.stdout, &self.command(&all).display())
+        parse_json(&output.stdout, &self.display(&all))
     }
 
     /// A Secret's data, base64-decoded. Never printed or logged here: what to show is the
@@ -101,7 +110,7 @@ impl Kubectl {
             }
             return Err(process::failed(&self.command(&args), &output).with_hint(hint_for_stderr(&stderr)));
         }
-        let secret: DataObject = parse_json(&output.stdout, &self.command(&args).display())?;
+        let secret: DataObject = parse_json(&output.stdout, &self.display(&args))?;
         decode_secret_data(name, &secret.data)
     }
 

@@ -220,7 +220,7 @@ fn run_fix(kubectl: &Kubectl, release: &str, yes: bool) -> Result<ExitCode, Erro
     }
     if !yes {
         for action in &plan.actions {
-            say(TOOL, &format!("would run: {}  # {}", kubectl.command(&action.args).display(), action.reason));
+            say(TOOL, &format!("would run: {}  # {}", kubectl.display(&action.args), action.reason));
         }
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         if !interactive || !confirm(&format!("delete these {} objects?", plan.actions.len())) {

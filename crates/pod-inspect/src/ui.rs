@@ -118,7 +118,7 @@ pub fn plan_report(kubectl: &Kubectl, config: &UiConfig, plan: &UiPlan) -> Value
     if let Some(args) = &plan.forward {
         report["address"] = json!(config.address);
         report["port"] = json!(config.port);
-        report["command"] = json!(kubectl.command(args).display());
+        report["command"] = json!(kubectl.display(args));
     }
     report
 }
