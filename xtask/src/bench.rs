@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use xshell::{Shell, cmd};
 
+mod helm_run;
+mod known_hosts;
 mod secret_gen;
+mod values_merge;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -29,7 +32,10 @@ pub struct Bench<'a> {
 type Group = (&'static str, fn(&Bench) -> anyhow::Result<()>);
 
 const GROUPS: &[Group] = &[
+    ("values-merge", values_merge::run),
     ("secret-gen", secret_gen::run),
+    ("known-hosts", known_hosts::run),
+    ("helm-run", helm_run::run),
 ];
 
 pub fn run(shell: &Shell, args: &BenchArgs) -> anyhow::Result<()> {

@@ -61,7 +61,7 @@ impl Schema {
                 } else if let jsonschema::error::ValidationErrorKind::Type { .. } = error.kind() {
                     hint = type_hint(&instance, &path, &error.to_string());
                 }
-                let place = find(values, &path).and_then(place_of);
+                let place = place_of(values, &path);
                 Violation { path, message: error.to_string(), place, hint }
             })
             .collect();
@@ -125,24 +125,28 @@ fn type_hint(instance: &serde_json::Value, path: &str, message: &str) -> Option<
     None
 }
 
-/// The node at a JSON pointer in our tree.
-fn find<'a>(node: &'a Node, pointer: &str) -> Option<&'a Node> {
-    let mut current = node;
+/// `file:line:column` of the value at a JSON pointer: the key's position for a mapping
+/// entry (where a person looks), the item's own for a list item.
+fn place_of(root: &Node, pointer: &str) -> Option<String> {
+    let mut current = root;
+    let mut place = None;
     for segment in pointer.split('/').filter(|s| !s.is_empty()) {
         let segment = unescape_pointer(segment);
-        current = match &current.kind {
-            NodeKind::Mapping(mapping) => mapping.get(&segment)?,
-            NodeKind::Sequence(items) => items.get(segment.parse::<usize>().ok()?)?,
+        match &current.kind {
+            NodeKind::Mapping(mapping) => {
+                let entry = mapping.entries.get(&segment)?;
+                place = entry.key_span.map(|span| span.start).or(entry.value.span.map(|span| span.start));
+                current = &entry.value;
+            }
+            NodeKind::Sequence(items) => {
+                current = items.get(segment.parse::<usize>().ok()?)?;
+                place = current.span.map(|span| span.start);
+            }
             NodeKind::Scalar(_) => return None,
-        };
+        }
     }
-    Some(current)
-}
-
-fn place_of(node: &Node) -> Option<String> {
-    let span = node.span?;
-    let source = node.source.as_deref()?;
-    Some(format!("{source}:{}:{}", span.start.line, span.start.column))
+    let place = place?;
+    Some(format!("{}:{}:{}", current.source.as_deref()?, place.line, place.column))
 }
 
 fn escape_pointer(segment: &str) -> String {
