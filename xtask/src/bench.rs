@@ -9,6 +9,7 @@ use xshell::{Shell, cmd};
 
 mod helm_run;
 mod known_hosts;
+mod pod_inspect;
 mod secret_gen;
 mod values_merge;
 
@@ -36,6 +37,7 @@ const GROUPS: &[Group] = &[
     ("secret-gen", secret_gen::run),
     ("known-hosts", known_hosts::run),
     ("helm-run", helm_run::run),
+    ("pod-inspect", pod_inspect::run),
 ];
 
 pub fn run(shell: &Shell, args: &BenchArgs) -> anyhow::Result<()> {
