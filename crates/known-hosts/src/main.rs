@@ -174,3 +174,30 @@ fn run_verify(args: VerifyArgs) -> Result<ExitCode, Error> {
     cli::write_stdout(&json_to_yaml(&report.to_json()))?;
     Ok(report.exit_code())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn command_line_is_consistent_and_help_ends_with_exit_codes() {
+        Cli::command().debug_assert();
+        let help = Cli::command().render_long_help().to_string();
+        assert!(
+            help.trim_end()
+                .ends_with("refused for safety (an unverified host key, a secret that would be overwritten)")
+        );
+        assert!(help.contains("Examples:"));
+    }
+
+    #[test]
+    fn a_host_named_like_nothing_special_is_the_target() {
+        let cli = Cli::try_parse_from(["known-hosts", "github.com", "--type", "ed25519,rsa"]).expect("parses");
+        assert!(cli.command.is_none());
+        assert_eq!(cli.pin.host.as_deref(), Some("github.com"));
+        assert_eq!(cli.pin.types.len(), 2);
+        assert!(Cli::try_parse_from(["known-hosts", "github.com", "--repo", "git@github.com:a/b"]).is_err());
+    }
+}

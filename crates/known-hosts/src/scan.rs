@@ -102,6 +102,38 @@ fn unreachable_error(target: &Target, config: &ScanConfig, reason: &str) -> Erro
     ))
 }
 
+/// ssh-keyscan's stderr without its `# host:port SSH-2.0-...` banners, and each message once:
+/// it repeats a failure for every key type it tried.
 fn clean_stderr(stderr: &str) -> String {
-    stderr.lines().filter(|line| !line.starts_with('#')).collect::<Vec<_>>().join("\n")
+    let mut lines: Vec<&str> = Vec::new();
+    for line in stderr.lines().filter(|line| !line.starts_with('#')) {
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_run_for_all_types_with_both_timeouts() {
+        let target = Target { host: "git.example.com".into(), port: 2222 };
+        let config = ScanConfig {
+            program: "ssh-keyscan".into(),
+            kinds: vec![KeyKind::Ed25519, KeyKind::Ecdsa, KeyKind::Rsa],
+            timeout: Duration::from_millis(1500),
+        };
+        let command = keyscan_command(&target, &config);
+        assert_eq!(command.display(), "ssh-keyscan -T 2 -p 2222 -t ed25519,ecdsa,rsa git.example.com");
+        assert_eq!(command.timeout, Some(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn stderr_is_shown_once_without_banners() {
+        let stderr = "# h:22 SSH-2.0-OpenSSH_9.2\ngetaddrinfo h: unknown\ngetaddrinfo h: unknown\n";
+        assert_eq!(clean_stderr(stderr), "getaddrinfo h: unknown");
+    }
 }
