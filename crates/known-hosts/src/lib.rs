@@ -470,8 +470,10 @@ fn looks_like_known_hosts(text: &str) -> bool {
     let mut fields = first.split_whitespace();
     let host = fields.next().unwrap_or_default();
     let key_type = fields.next().unwrap_or_default();
-    !host.ends_with(':')
-        && (key_type.starts_with("ssh-") || key_type.starts_with("ecdsa-") || key_type.starts_with("sk-"))
+    let is_key_type =
+        |field: &str| field.starts_with("ssh-") || field.starts_with("ecdsa-") || field.starts_with("sk-");
+    // A line that lost its host field still is a known_hosts line, to be reported as such.
+    !host.ends_with(':') && (is_key_type(key_type) || is_key_type(host))
 }
 
 /// The host name in a host pattern (`github.com`, `[host]:port`), lowercase; None for a

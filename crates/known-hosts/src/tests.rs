@@ -110,3 +110,12 @@ fn durations() {
     assert!(parse_duration("soon").is_err());
     assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
 }
+
+#[test]
+fn verify_reads_a_file_whose_first_line_lost_its_host_field() {
+    let text = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n";
+    let report = verify(text, "known_hosts", &VerifyConfig::default()).expect("report");
+    assert_eq!(report.format, "known_hosts");
+    assert_eq!(report.lines[0].verdict, "unreadable");
+    assert!(report.lines[0].reason.contains("host field is missing"));
+}
