@@ -3,6 +3,7 @@
 
 mod bench;
 mod ci;
+mod install;
 
 use clap::{Parser, Subcommand};
 
@@ -19,6 +20,9 @@ enum Task {
     Ci,
     /// Benchmarks against helm, ssh-keygen and ssh-keyscan with hyperfine (release builds).
     Bench(bench::BenchArgs),
+    /// Install Airflow: preflight, secrets, deploy key, known hosts, cumulative values,
+    /// repository access check, helm upgrade, wait, DAG check. Safe to run again.
+    Install(install::InstallArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -28,6 +32,12 @@ fn main() -> anyhow::Result<()> {
     match cli.task {
         Task::Ci => ci::run(&shell),
         Task::Bench(args) => bench::run(&shell, &args),
+        Task::Install(args) => {
+            // Relative paths in flags are the user's: the steps run in the process's own
+            // directory; only `cargo build` runs in the project root (the shell's directory).
+            let code = install::run(&shell, &args)?;
+            std::process::exit(code);
+        }
     }
 }
 

@@ -1,0 +1,198 @@
+//! `cargo xtask install --dry-run` end to end, with no cluster: the DAG repository is a bare
+//! repo behind a real sshd on 127.0.0.1 (its host keys pinned with --expect-fingerprint), the
+//! chart is a local chart carrying the real values.yaml and values.schema.json of chart 1.15.0
+//! and 1.20.0. Every step runs for real, through a real `git ls-remote` and real `helm template`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use airflow_kit_tests::bins::{Run, bin_dir, run_command, shared_dir, workspace_root};
+use airflow_kit_tests::sshd::Sshd;
+use airflow_kit_tests::tools::{Tool, require_tool};
+
+/// The xtask binary, built once (the harness builds the tools, not xtask).
+fn xtask() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "xtask"])
+            .current_dir(workspace_root())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building xtask failed");
+        bin_dir().join("xtask")
+    })
+}
+
+/// A local chart: the real values and schema of `version`, our own small templates.
+fn local_chart(dir: &Path, version: &str) -> PathBuf {
+    let chart = dir.join(format!("airflow-{version}"));
+    std::fs::create_dir_all(chart.join("templates")).expect("chart dir");
+    let real = shared_dir().join("airflow-chart").join(version);
+    for file in ["values.yaml", "values.schema.json"] {
+        std::fs::copy(real.join(file), chart.join(file)).expect("copy chart file");
+    }
+    // Our own Chart.yaml: the real one's dependencies (postgresql, redis) are not fetched here.
+    let app_version = std::fs::read_to_string(real.join("Chart.yaml"))
+        .expect("Chart.yaml")
+        .lines()
+        .find_map(|l| l.strip_prefix("appVersion:").map(|v| v.trim().to_string()))
+        .expect("appVersion");
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        format!("apiVersion: v2\nname: airflow\nversion: {version}\nappVersion: {app_version}\n"),
+    )
+    .expect("Chart.yaml");
+    std::fs::write(
+        chart.join("templates/gitsync.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-gitsync\ndata:\n  repo: {{ .Values.dags.gitSync.repo | quote }}\n  ref: {{ .Values.dags.gitSync.ref | quote }}\n  knownHosts: {{ .Values.dags.gitSync.knownHosts | quote }}\n",
+    )
+    .expect("template");
+    chart
+}
+
+fn fingerprints(server: &Sshd) -> Vec<String> {
+    ["ed25519", "ecdsa", "rsa"]
+        .iter()
+        .map(|kind| {
+            let output =
+                Command::new("ssh-keygen").arg("-lf").arg(server.host_public_key(kind)).output().expect("ssh-keygen");
+            String::from_utf8_lossy(&output.stdout).split_whitespace().nth(1).expect("fingerprint").to_string()
+        })
+        .collect()
+}
+
+fn install(dir: &Path, chart: &Path, server: &Sshd, helm: &Path) -> Run {
+    let mut command = Command::new(xtask());
+    command.current_dir(dir).args(["install", "--dry-run", "--bin-dir"]).arg(bin_dir());
+    command.args(["--repo", &server.repo_url(), "--branch", "main", "--sub-path", "dags", "--state-dir", "state"]);
+    command.arg("--chart").arg(chart).arg("--helm").arg(helm);
+    for fingerprint in fingerprints(server) {
+        command.args(["--expect-fingerprint", &fingerprint]);
+    }
+    command.arg("-f").arg("mine.yaml");
+    run_command(command, None)
+}
+
+/// Every file under the state directory with its bytes.
+fn snapshot(state: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![state.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    files
+}
+
+/// The secret values in the cumulative file, plus the private key: none may reach any output.
+fn secrets_of(state: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(state.join("values.yaml")).expect("state values");
+    let values = airflow_kit_core::yaml::parse_document(&text, "values").expect("parses").to_json();
+    let mut found = Vec::new();
+    for pointer in [
+        "/fernetKey",
+        "/webserverSecretKey",
+        "/apiSecretKey",
+        "/jwtSecret",
+        "/redis/password",
+        "/postgresql/auth/postgresPassword",
+        "/data/metadataConnection/pass",
+        "/webserver/defaultUser/password",
+        "/createUserJob/defaultUser/password",
+        "/extraSecrets/airflow-ssh-secret/data",
+    ] {
+        if let Some(value) = values.pointer(pointer).and_then(|v| v.as_str()) {
+            // The Secret data holds `gitSshKey: '<base64>'`: check the base64 itself.
+            let secret = value.split('\'').nth(1).unwrap_or(value).trim().to_string();
+            if secret.len() >= 8 {
+                found.push(secret);
+            }
+        }
+    }
+    let key = std::fs::read_to_string(state.join("keys/airflow_deploy_key")).expect("private key");
+    found.extend(key.lines().filter(|l| !l.starts_with("-----")).map(str::to_string));
+    assert!(found.len() >= 5, "expected the secrets to be pinned, found {}", found.len());
+    found
+}
+
+fn assert_no_secret(runs: &[&Run], secrets: &[String]) {
+    for run in runs {
+        for secret in secrets {
+            assert!(
+                !run.stdout.contains(secret.as_str()) && !run.stderr.contains(secret.as_str()),
+                "a secret leaked\n{run}"
+            );
+        }
+    }
+}
+
+#[test]
+fn dry_run_install_is_proven_by_real_git_and_real_helm_and_is_idempotent() {
+    let test = "dry_run_install_is_proven_by_real_git_and_real_helm_and_is_idempotent";
+    let Some(helm) = require_tool(Tool::Helm3, test) else { return };
+    let Some(server) = Sshd::start(test) else { return };
+    for version in ["1.15.0", "1.20.0"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let chart = local_chart(dir.path(), version);
+        std::fs::write(dir.path().join("mine.yaml"), "# my own settings\nworkers:\n  replicas: 2\n").expect("write");
+
+        // First run: the key is new, so the access check stops with the paste-the-key message.
+        let first = install(dir.path(), &chart, &server, &helm);
+        first.expect_code(1).expect_stderr_contains("not registered").expect_stderr_contains("ssh-ed25519 ");
+        let state = dir.path().join("state");
+        let public = std::fs::read_to_string(state.join("keys/airflow_deploy_key.pub")).expect("public key");
+        assert!(first.stderr.contains(public.trim()), "the public key to paste is shown\n{first}");
+
+        // The key added on the server: every step passes, through real git and real helm.
+        server.authorize(&public);
+        let second = install(dir.path(), &chart, &server, &helm);
+        second.expect_success();
+        second.expect_stderr_contains(&format!("`main` is at {}", server.head_commit()));
+        second
+            .expect_stderr_contains("rendered")
+            .expect_stderr_contains("would run:")
+            .expect_stderr_contains("upgrade --install");
+        let values = std::fs::read_to_string(state.join("values.yaml")).expect("values");
+        assert!(values.contains("replicas: 2"), "the user's own values are merged in");
+        assert!(values.contains(&format!("[127.0.0.1]:{}", server.port)), "knownHosts pinned for the port");
+        let mode = |p: &Path| {
+            std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).expect("meta").permissions()) & 0o777
+        };
+        assert_eq!(mode(&state), 0o700);
+        assert_eq!(mode(&state.join("values.yaml")), 0o600);
+
+        // Again: nothing changes, byte for byte (same secrets, same key, same values).
+        let before = snapshot(&state);
+        let third = install(dir.path(), &chart, &server, &helm);
+        third.expect_success();
+        assert_eq!(snapshot(&state), before, "a second run changed the state directory");
+
+        // The key removed from the server: the run stops at the access check, before Helm.
+        server.deauthorize_all();
+        let fourth = install(dir.path(), &chart, &server, &helm);
+        fourth.expect_code(1).expect_stderr_contains("not registered");
+        assert!(!fourth.stderr.contains("would run:"), "it must stop before helm\n{fourth}");
+
+        assert_no_secret(&[&first, &second, &third, &fourth], &secrets_of(&state));
+    }
+}
+
+#[test]
+fn missing_required_settings_are_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut command = Command::new(xtask());
+    command.current_dir(dir.path()).args(["install", "--dry-run", "--bin-dir"]).arg(bin_dir());
+    let run = run_command(command, None);
+    assert_ne!(run.code, 0, "{run}");
+    assert!(run.stderr.contains("--repo"), "names the missing flag\n{run}");
+}
