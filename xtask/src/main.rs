@@ -22,7 +22,7 @@ enum Task {
     Bench(bench::BenchArgs),
     /// Install Airflow: preflight, secrets, deploy key, known hosts, cumulative values,
     /// repository access check, helm upgrade, wait, DAG check. Safe to run again.
-    Install(install::InstallArgs),
+    Install(Box<install::InstallArgs>),
 }
 
 fn main() -> anyhow::Result<()> {
