@@ -81,7 +81,7 @@ fn stdin_is_the_default_input_and_output_is_idempotent() {
     let dir = tempfile::tempdir().expect("temp dir");
     let first = run_tool("values-merge", &["--set", "a.b=yes", "--set-string", "c=10"], Some(CUMULATIVE), dir.path());
     first.expect_success();
-    assert!(first.stdout.contains("# ") == false, "stdout is the document without comments");
+    assert!(!first.stdout.contains("# "), "stdout is the document without comments");
     assert!(first.stdout.contains("enabled: yes\n"), "a plain yes stays plain: Helm reads it as true\n{first}");
     assert!(first.stdout.contains("b: \"yes\"\n"), "a --set string yes must be quoted\n{first}");
     let second = run_tool("values-merge", &[], Some(&first.stdout), dir.path());
