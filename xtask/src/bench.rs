@@ -43,18 +43,26 @@ const GROUPS: &[Group] = &[
 pub fn run(shell: &Shell, args: &BenchArgs) -> anyhow::Result<()> {
     crate::install_test_tools(shell)?;
     cmd!(shell, "cargo build --release --workspace --bins --quiet").run()?;
-    let scratch = crate::project_root().join("target/bench");
-    shell.remove_path(&scratch)?;
-    shell.create_dir(&scratch)?;
-    let bench = Bench { shell, scratch, bin: crate::project_root().join("target/release"), runs: args.runs };
     for (name, group) in GROUPS {
         if args.only.as_deref().is_some_and(|only| !name.contains(only)) {
             continue;
         }
+        // Each group gets its own scratch directory, so two bench runs never clear each other's.
+        let scratch = crate::project_root().join("target/bench").join(name);
+        shell.remove_path(&scratch)?;
+        shell.create_dir(&scratch)?;
+        let bench = Bench { shell, scratch, bin: crate::project_root().join("target/release"), runs: args.runs };
         eprintln!("\n==> bench {name}");
         group(&bench).with_context(|| format!("bench group {name}"))?;
     }
     Ok(())
+}
+
+impl Bench<'_> {
+    /// A test tool's path as scripts/install-test-tools.sh reported it (AIRFLOW_KIT_HELM3, ...).
+    pub fn tool(&self, variable: &str) -> Option<std::path::PathBuf> {
+        self.shell.var(variable).ok().map(std::path::PathBuf::from)
+    }
 }
 
 /// Median seconds of each command, from one hyperfine run (so ratios compare like with like).

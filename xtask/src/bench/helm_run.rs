@@ -7,9 +7,8 @@ use anyhow::Context;
 use super::{Bench, hyperfine, print_ratio, shared_dir};
 
 pub fn run(bench: &Bench) -> anyhow::Result<()> {
-    let helm = std::env::var("AIRFLOW_KIT_HELM3")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| crate::project_root().join("target/test-tools/bin/helm3"));
+    let helm =
+        bench.tool("AIRFLOW_KIT_HELM3").unwrap_or_else(|| crate::project_root().join("target/test-tools/bin/helm3"));
     anyhow::ensure!(helm.exists(), "helm 3 not found at {}", helm.display());
     let chart = bench.scratch.join("helm-run-chart");
     let fixture = crate::project_root().join("tests/fixtures/helm-run/chart");

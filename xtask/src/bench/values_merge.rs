@@ -27,7 +27,7 @@ pub fn run(bench: &Bench) -> anyhow::Result<()> {
     std::fs::create_dir_all(chart.join("templates"))?;
     std::fs::write(chart.join("Chart.yaml"), "apiVersion: v2\nname: oracle\nversion: 0.1.0\n")?;
     std::fs::write(chart.join("templates/values.yaml"), "{{ toYaml .Values }}\n")?;
-    let helm = std::env::var("AIRFLOW_KIT_HELM3").unwrap_or_else(|_| "helm".to_string());
+    let helm = bench.tool("AIRFLOW_KIT_HELM3").map(|p| p.display().to_string()).unwrap_or_else(|| "helm".to_string());
 
     let ours = format!("{}/values-merge {} {sets}", bench.bin.display(), files.join(" "));
     let helm_files: Vec<String> = files.iter().map(|f| format!("-f {f}")).collect();
