@@ -168,8 +168,8 @@ pub fn logs_to_read(snapshot: &Snapshot, status: &Status) -> Vec<(String, String
     for pod in &snapshot.pods {
         let statuses = pod.status.init_container_statuses.iter().chain(&pod.status.container_statuses);
         for container in statuses {
-            if container.restart_count > 0 && is_git_sync(&container.name)
-                || container.name == "wait-for-airflow-migrations" && container.restart_count > 0
+            if container.restart_count > 0
+                && (is_git_sync(&container.name) || container.name == "wait-for-airflow-migrations")
             {
                 push(&mut wanted, &pod.metadata.name, &container.name);
             }
