@@ -87,6 +87,9 @@ impl Install {
 
         progress(2, "pin the chart's random secrets (secret-gen)");
         let mut secret_args = Vec::new();
+        if let Some(major) = self.airflow_major() {
+            secret_args.extend(["--airflow".to_string(), major.to_string()]);
+        }
         if fresh {
             // New default passwords only on a fresh install: an existing database keeps its own.
             secret_args.push("--credentials".to_string());
@@ -145,7 +148,8 @@ impl Install {
             let values = read(&state_values)?;
             if s.local_chart().is_some() {
                 let rendered = self.tool("helm-run", &self.helm_args("template"), Some(&values))?;
-                say(&format!("rendered {} manifests with the real chart", rendered.matches("\nkind: ").count()));
+                let count = rendered.lines().filter(|l| l.starts_with("kind: ")).count();
+                say(&format!("rendered the chart with these values: {count} manifest(s)"));
             } else {
                 skipped("helm-run template", "the chart is not available locally");
             }
@@ -357,7 +361,7 @@ impl Install {
     /// The NodePort service settings for the UI, when asked for.
     fn exposure_sets(&self) -> Vec<String> {
         let Some(port) = self.settings.node_port else { return Vec::new() };
-        let (section, name, port_ref) = if self.airflow_3() {
+        let (section, name, port_ref) = if self.airflow_major() != Some(2) {
             ("apiServer", "api-server", "{{ .Values.ports.apiServer }}")
         } else {
             ("webserver", "airflow-ui", "{{ .Values.ports.airflowUI }}")
@@ -371,7 +375,8 @@ impl Install {
     }
 
     /// Chart 1.18 and later default to Airflow 3 (api-server); earlier ones to Airflow 2.
-    fn airflow_3(&self) -> bool {
+    /// Unknown (an unpinned chart from the repository): None.
+    fn airflow_major(&self) -> Option<u8> {
         let version = self.settings.chart_version.clone().or_else(|| {
             let chart = self.settings.local_chart()?;
             let text = std::fs::read_to_string(chart.join("Chart.yaml")).ok()?;
@@ -379,7 +384,7 @@ impl Install {
             Some(line.trim_start_matches("version:").trim().trim_matches('"').to_string())
         });
         let minor = version.as_deref().and_then(|v| v.split('.').nth(1)).and_then(|m| m.parse::<u32>().ok());
-        minor.is_none_or(|minor| minor >= 18)
+        minor.map(|minor| if minor >= 18 { 3 } else { 2 })
     }
 
     fn local_schema(&self) -> Option<PathBuf> {
