@@ -7,6 +7,7 @@ pub mod helm;
 pub mod interrupt;
 pub mod notes;
 pub mod stream;
+pub mod values_diff;
 pub mod values_file;
 
 use std::ffi::OsString;
@@ -73,6 +74,25 @@ pub struct UpgradeConfig {
     pub wait: bool,
     /// Print the report with the command that would run; touch no cluster.
     pub dry_run: bool,
+    /// `--allow-removal PATH`: deployed values the new values may drop (each covers itself
+    /// and everything under it), spelled as the report spells paths.
+    pub allow_removal: Vec<String>,
+    /// `--allow-removals`: the new values may drop any deployed value.
+    pub allow_removals: bool,
+}
+
+/// How an upgrade stopped: the error, and the report when the run got far enough to have one
+/// (a refused drop of deployed values: the report lists them).
+#[derive(Debug)]
+pub struct Stopped {
+    pub error: Error,
+    pub report: Option<Value>,
+}
+
+impl From<Error> for Stopped {
+    fn from(error: Error) -> Stopped {
+        Stopped { error, report: None }
+    }
 }
 
 /// `helm-run repo`.
@@ -125,6 +145,9 @@ impl ReleaseConfig {
 impl UpgradeConfig {
     pub fn validate(&self) -> Result<(), Error> {
         self.release.validate()?;
+        for path in &self.allow_removal {
+            values_diff::parse_path(path)?;
+        }
         if self.wait && !migrations_without_hooks(&self.release.values) {
             return Err(Error::bad_input(
                 "`--wait` would deadlock: the migration job is a Helm hook (the chart's default)",
@@ -348,10 +371,10 @@ pub fn run_preflight(
 // ---------------------------------------------------------------------------------------
 // upgrade
 
-/// `helm-run upgrade`: preflight, then `helm upgrade --install` with the values in a 0600
-/// temp file, never `--reuse-values`, Ctrl-C forwarded to helm. Kept as one plain function of
-/// its config so further checks slot in before the upgrade call.
-pub fn upgrade(config: &UpgradeConfig, ctx: &Context) -> Result<Value, Error> {
+/// `helm-run upgrade`: preflight, then the new values against the deployed ones (a dropped
+/// value stops it unless acknowledged), then `helm upgrade --install` with the values in a
+/// 0600 temp file, never `--reuse-values`, Ctrl-C forwarded to helm.
+pub fn upgrade(config: &UpgradeConfig, ctx: &Context) -> Result<Value, Stopped> {
     config.validate()?;
     let values = ValuesFile::write(&config.release.values, &ctx.env.temp_dir)?;
     // The file goes on every path out of here: `values` is dropped on return and on `?`.
@@ -360,7 +383,7 @@ pub fn upgrade(config: &UpgradeConfig, ctx: &Context) -> Result<Value, Error> {
     result
 }
 
-fn upgrade_with_values(config: &UpgradeConfig, ctx: &Context, values: &ValuesFile) -> Result<Value, Error> {
+fn upgrade_with_values(config: &UpgradeConfig, ctx: &Context, values: &ValuesFile) -> Result<Value, Stopped> {
     let release = &config.release;
     let mut found = run_preflight(release, ctx, values, !config.dry_run)?;
     let command = upgrade_command(config, &found.helm, values.path());
@@ -370,7 +393,15 @@ fn upgrade_with_values(config: &UpgradeConfig, ctx: &Context, values: &ValuesFil
         let mut report = release_report("upgrade", release, &found, Some(values.path()), None, &commands);
         report["dry_run"] = json!(true);
         report["would_run"] = json!(command.display());
+        report["values_diff"] = values_diff::skipped_report(DRY_RUN_SKIPS_DIFF);
+        (ctx.say)(&format!("note: {DRY_RUN_SKIPS_DIFF}"));
         return Ok(order(report));
+    }
+    let checked = compare_with_deployed(config, ctx, &mut found)?;
+    if let Some(error) = checked.refusal {
+        let mut report = release_report("upgrade", release, &found, Some(values.path()), None, &found.commands);
+        report["values_diff"] = checked.field;
+        return Err(Stopped { error, report: Some(order(report)) });
     }
     ctx.interrupts.check()?;
     found.commands.push(command.display());
@@ -379,11 +410,11 @@ fn upgrade_with_values(config: &UpgradeConfig, ctx: &Context, values: &ValuesFil
     let output = stream::run_teeing_stderr(&command, |pids| ctx.interrupts.started(pids), &on_line);
     ctx.interrupts.finished();
     if let Some(signal) = ctx.interrupts.received() {
-        return Err(interrupt::interrupted_error(signal));
+        return Err(interrupt::interrupted_error(signal).into());
     }
     let output = output?;
     if !output.success() {
-        return Err(with_kubeconfig_note(failure::classify(&command, &output), &found.kubeconfigs));
+        return Err(with_kubeconfig_note(failure::classify(&command, &output), &found.kubeconfigs).into());
     }
     let mut installed = serde_json::from_slice::<Value>(&output.stdout).unwrap_or(Value::Null);
     if installed["info"].is_null() {
@@ -392,9 +423,121 @@ fn upgrade_with_values(config: &UpgradeConfig, ctx: &Context, values: &ValuesFil
         found.commands.push(status.display());
         installed = serde_json::from_slice(&run_classified(&status)?.stdout).unwrap_or(Value::Null);
     }
-    let report = release_report("upgrade", release, &found, Some(values.path()), Some(&installed), &found.commands);
+    let mut report = release_report("upgrade", release, &found, Some(values.path()), Some(&installed), &found.commands);
+    report["values_diff"] = checked.field;
     say_release(ctx, &installed);
-    Ok(report)
+    Ok(order(report))
+}
+
+/// Why `--dry-run` has no values diff: it never asks the cluster.
+pub const DRY_RUN_SKIPS_DIFF: &str =
+    "the values were not compared with the deployed release: `--dry-run` does not ask the cluster";
+
+/// The no-silent-drop check's outcome: the report's `values_diff` field, and the refusal when
+/// a deployed value would be dropped without being acknowledged.
+struct DropCheck {
+    field: Value,
+    refusal: Option<Error>,
+}
+
+/// Compares the new values with the deployed release's user values (`helm get values -o
+/// json`), so that a setting missing from the new values never silently falls back to the
+/// chart default. A release that is not installed has nothing to compare with.
+fn compare_with_deployed(config: &UpgradeConfig, ctx: &Context, found: &mut Preflight) -> Result<DropCheck, Error> {
+    let release = &config.release;
+    let not_installed = || DropCheck {
+        field: values_diff::skipped_report(&format!(
+            "release `{}` is not installed in namespace `{}`: nothing to compare with",
+            release.release, release.namespace
+        )),
+        refusal: None,
+    };
+    if found.release_status.is_none() {
+        return Ok(not_installed());
+    }
+    let command = found
+        .helm
+        .cluster_command(
+            ["get", "values", &release.release, "--namespace", &release.namespace, "-o", "json"],
+            &release.helm.cluster,
+        )
+        .timeout(CLUSTER_CHECK_TIMEOUT);
+    found.commands.push(command.display());
+    let output = process::run(&command).map_err(|error| unreachable_on_timeout(error, &found.kubeconfigs))?;
+    ctx.interrupts.check()?;
+    if !output.success() {
+        if failure::is_release_not_found(&output) {
+            return Ok(not_installed());
+        }
+        return Err(with_kubeconfig_note(failure::classify(&command, &output), &found.kubeconfigs));
+    }
+    let deployed = values_diff::parse_deployed(&output.stdout_text())?;
+    let diff = values_diff::compare(&deployed, &release.values.root);
+
+    let allowed: Vec<Vec<String>> =
+        config.allow_removal.iter().map(|path| values_diff::parse_path(path)).collect::<Result<_, _>>()?;
+    let open = diff.unacknowledged(config.allow_removals, &allowed);
+    let acknowledged: Vec<&values_diff::Removed> =
+        diff.removed.iter().filter(|removed| !open.iter().any(|o| o.path == removed.path)).collect();
+    for (text, keys) in config.allow_removal.iter().zip(&allowed) {
+        if !diff.removed.iter().any(|removed| removed.keys.starts_with(keys)) {
+            (ctx.say)(&format!("warning: `--allow-removal {text}` matches no value the new values drop"));
+        }
+    }
+    say_diff(ctx, release, found.release_revision, &diff, &open);
+    let field = diff.report(found.release_revision, &acknowledged, &open);
+    if open.is_empty() {
+        return Ok(DropCheck { field, refusal: None });
+    }
+    let revision = found.release_revision.map(|r| format!("revision {r} of ")).unwrap_or_default();
+    let listed: Vec<String> = open.iter().map(|removed| format!("- {}", removed.path)).collect();
+    let error = Error::refused(format!(
+        "the new values drop {} value{} that {revision}release `{}` has: helm would silently fall back to the chart \
+         defaults for them",
+        open.len(),
+        if open.len() == 1 { "" } else { "s" },
+        release.release
+    ))
+    .with_detail(listed.join("\n"))
+    .with_hint(format!(
+        "if they were left out by mistake, restore them into your cumulative values file and upgrade with it:\n\
+         `helm-run get-values --release {r} -n {ns} | values-merge --in-place values.yaml -`\n\
+         (the deployed values win where both set a key: re-apply this upgrade's changes after);\n\
+         if dropping them is intended: `--allow-removal PATH` for each (a path covers everything under it,\n\
+         e.g. `--allow-removal {first}`), or `--allow-removals` for all",
+        r = release.release,
+        ns = release.namespace,
+        first = open[0].path,
+    ));
+    Ok(DropCheck { field, refusal: Some(error) })
+}
+
+/// The diff's short view on stderr: counts, then each removed path (the report has the rest).
+fn say_diff(
+    ctx: &Context,
+    release: &ReleaseConfig,
+    revision: Option<u64>,
+    diff: &values_diff::ValuesDiff,
+    open: &[&values_diff::Removed],
+) {
+    let against = match revision {
+        Some(revision) => format!("revision {revision} of `{}`", release.release),
+        None => format!("`{}`", release.release),
+    };
+    if diff.is_empty() {
+        (ctx.say)(&format!("values: the same as {against}"));
+        return;
+    }
+    (ctx.say)(&format!(
+        "values against {against}: {} removed, {} changed, {} added",
+        diff.removed.len(),
+        diff.changed.len(),
+        diff.added.len()
+    ));
+    for removed in &diff.removed {
+        let state = if open.iter().any(|o| o.path == removed.path) { "not acknowledged" } else { "acknowledged" };
+        (ctx.say)(&format!("  removed: {} ({state})", removed.path));
+    }
 }
 
 /// The exact upgrade command: values only through the file, `--create-namespace`, never
@@ -633,7 +776,7 @@ fn release_json(installed: &Value) -> Value {
 
 /// The report's keys in their documented order, whatever order they were set in.
 fn order(report: Value) -> Value {
-    const KEYS: [&str; 17] = [
+    const KEYS: [&str; 18] = [
         "action",
         "dry_run",
         "helm",
@@ -649,6 +792,7 @@ fn order(report: Value) -> Value {
         "values_file",
         "commands",
         "would_run",
+        "values_diff",
         "warnings",
         "notes_warnings",
     ];
@@ -739,6 +883,8 @@ mod tests {
             timeout_duration: Duration::from_secs(600),
             wait,
             dry_run: false,
+            allow_removal: Vec::new(),
+            allow_removals: false,
         };
         let error = upgrade("{}", true).validate().expect_err("deadlock refused");
         assert!(error.message.contains("--wait"));
@@ -764,6 +910,8 @@ mod tests {
             timeout_duration: Duration::from_secs(600),
             wait: false,
             dry_run: false,
+            allow_removal: Vec::new(),
+            allow_removals: false,
         };
         let helm = Helm { program: "helm".into(), prefix: Vec::new(), source: "PATH" };
         let shown = upgrade_command(&config, &helm, Path::new("/tmp/x/values.yaml")).display();

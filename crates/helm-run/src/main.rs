@@ -18,6 +18,8 @@ Examples:
   helm-run preflight < values.yaml
   helm-run upgrade -f values.yaml --dry-run
   helm-run upgrade < values.yaml && pod-inspect wait
+  helm-run upgrade -f values.yaml --allow-removal dags.gitSync
+  helm-run get-values | values-merge --in-place values.yaml -
   helm-run get-values > recovered-values.yaml
 
 The report (YAML on stdout) is described in crates/helm-run/README.md.";
@@ -40,7 +42,8 @@ enum Commands {
     Repo(RepoArgs),
     /// Check helm, the kubeconfig, the cluster, the release state and the values, changing nothing.
     Preflight(ReleaseArgs),
-    /// Preflight, then `helm upgrade --install` with the values; prints a YAML report.
+    /// Preflight, then `helm upgrade --install` with the values; prints a YAML report. A value
+    /// the deployed release has and the new values lack stops it (exit 4) unless acknowledged.
     Upgrade(UpgradeArgs),
     /// Render the chart with the values (`helm template`); prints the manifests.
     Template(ReleaseArgs),
@@ -116,6 +119,13 @@ struct UpgradeArgs {
     /// that would run.
     #[arg(long)]
     dry_run: bool,
+    /// Let the upgrade drop this deployed value, and everything under it (repeatable; a path
+    /// as the report spells it, e.g. `dags.gitSync`; a dot inside a key is `\.`).
+    #[arg(long, value_name = "PATH")]
+    allow_removal: Vec<String>,
+    /// Let the upgrade drop any deployed value the new values lack.
+    #[arg(long)]
+    allow_removals: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -161,9 +171,20 @@ fn run(cli: Cli, interrupts: &Interrupts) -> Result<ExitCode, Error> {
                 timeout_duration,
                 wait: args.wait,
                 dry_run: args.dry_run,
+                allow_removal: args.allow_removal,
+                allow_removals: args.allow_removals,
             };
             config.validate()?;
-            print_report(&helm_run::upgrade(&config, &ctx)?)
+            match helm_run::upgrade(&config, &ctx) {
+                Ok(report) => print_report(&report),
+                Err(stopped) => {
+                    // A refused drop still prints its report: the lists are what to act on.
+                    if let Some(report) = stopped.report {
+                        print_report(&report)?;
+                    }
+                    Err(stopped.error)
+                }
+            }
         }
         Commands::Template(args) => {
             let config = release_config(args)?;

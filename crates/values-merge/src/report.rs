@@ -2,40 +2,11 @@
 //! change against a file), both as YAML with secrets masked.
 
 use airflow_kit_core::secrets::{REDACTED, is_secret_path};
-use airflow_kit_core::{Node, NodeKind};
+use airflow_kit_core::Node;
 use serde_json::{Value, json};
 
-/// One value of the result: its path and the node (a scalar, a list, or an empty map).
-pub struct Leaf<'a> {
-    pub path: Vec<&'a str>,
-    pub node: &'a Node,
-}
-
-/// Every leaf, in document order. Lists are leaves: Helm replaces them whole.
-pub fn leaves(node: &Node) -> Vec<Leaf<'_>> {
-    let mut out = Vec::new();
-    collect(node, &mut Vec::new(), &mut out);
-    out
-}
-
-fn collect<'a>(node: &'a Node, path: &mut Vec<&'a str>, out: &mut Vec<Leaf<'a>>) {
-    match &node.kind {
-        NodeKind::Mapping(mapping) if !mapping.is_empty() => {
-            for (key, entry) in &mapping.entries {
-                path.push(key.as_str());
-                collect(&entry.value, path, out);
-                path.pop();
-            }
-        }
-        _ if path.is_empty() => {}
-        _ => out.push(Leaf { path: path.clone(), node }),
-    }
-}
-
-/// A path as `--set` would spell it: keys joined by dots, dots inside keys escaped.
-pub fn dotted(path: &[&str]) -> String {
-    path.iter().map(|key| key.replace('\\', "\\\\").replace('.', "\\.")).collect::<Vec<_>>().join(".")
-}
+// The leaf walk and the path spelling are shared with helm-run's no-silent-drop check.
+pub use airflow_kit_core::yaml::{Leaf, dotted, leaves};
 
 /// `--explain`: for each value, the input that set it (`file:line:column`, or the flag).
 pub fn explain(result: &Node) -> Value {

@@ -4,6 +4,7 @@
 //! (go-yaml v2, YAML 1.1); emitting is ours (see ARCHITECTURE.md for why not serde_yaml).
 
 mod emit;
+mod leaves;
 mod parse;
 mod resolve;
 
@@ -14,6 +15,7 @@ use indexmap::IndexMap;
 use crate::error::Error;
 
 pub use emit::{emit_document, emit_entry, emit_value_inline, plain_is_safe};
+pub use leaves::{Leaf, dotted, leaves};
 pub use parse::{parse_document, parse_node};
 pub use resolve::{Resolved, resolve_plain};
 
