@@ -85,13 +85,14 @@ pub struct UpgradeConfig {
 /// (a refused drop of deployed values: the report lists them).
 #[derive(Debug)]
 pub struct Stopped {
-    pub error: Error,
-    pub report: Option<Value>,
+    /// Boxed, as the report: a `Result` with a large error slows every `?` on the way out.
+    pub error: Box<Error>,
+    pub report: Option<Box<Value>>,
 }
 
 impl From<Error> for Stopped {
     fn from(error: Error) -> Stopped {
-        Stopped { error, report: None }
+        Stopped { error: Box::new(error), report: None }
     }
 }
 
@@ -401,7 +402,7 @@ fn upgrade_with_values(config: &UpgradeConfig, ctx: &Context, values: &ValuesFil
     if let Some(error) = checked.refusal {
         let mut report = release_report("upgrade", release, &found, Some(values.path()), None, &found.commands);
         report["values_diff"] = checked.field;
-        return Err(Stopped { error, report: Some(order(report)) });
+        return Err(Stopped { error: Box::new(error), report: Some(Box::new(order(report))) });
     }
     ctx.interrupts.check()?;
     found.commands.push(command.display());

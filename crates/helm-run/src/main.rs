@@ -182,7 +182,7 @@ fn run(cli: Cli, interrupts: &Interrupts) -> Result<ExitCode, Error> {
                     if let Some(report) = stopped.report {
                         print_report(&report)?;
                     }
-                    Err(stopped.error)
+                    Err(*stopped.error)
                 }
             }
         }
