@@ -277,38 +277,43 @@ fn ssh_keygen_reads_our_keys_and_agrees_on_the_fingerprint() {
 #[test]
 fn git_clones_over_real_ssh_with_the_key_decoded_from_our_yaml() {
     let Some(server) = Sshd::start("git_clones_over_real_ssh_with_the_key_decoded_from_our_yaml") else { return };
-    let tmp = tempfile::tempdir().expect("temp dir");
     let url = server.repo_url();
-    let run = deploy_key(tmp.path(), &["--repo", &url, "--branch", "main", "--sub-path", "dags"], "");
-    run.expect_success();
-    let root = parse(&run.stdout);
-    assert_eq!(text_at(&root, &["dags", "gitSync", "repo"]), url);
-    assert_eq!(text_at(&root, &["dags", "gitSync", "ref"]), "main");
-    assert_eq!(text_at(&root, &["dags", "gitSync", "sshKeySecret"]), SECRET);
-    assert_eq!(root.get_path(&["dags", "gitSync", "enabled"]).and_then(Node::as_bool), Some(true));
-
-    // What git-sync gets: the key as Kubernetes decodes it from the Secret, mounted 0600-ish.
-    let key = write_private(tmp.path(), "mounted-key", &key_from_yaml(&run.stdout));
-    let public = std::fs::read_to_string(tmp.path().join("keys/airflow_deploy_key.pub")).expect("pub");
-    let known_hosts = tmp.path().join("known_hosts");
     let host_key = std::fs::read_to_string(server.host_public_key("ed25519")).expect("host key");
     let fields: Vec<&str> = host_key.split_whitespace().take(2).collect();
-    std::fs::write(&known_hosts, format!("[127.0.0.1]:{} {}\n", server.port, fields.join(" "))).expect("known_hosts");
+    for key_type in ["ed25519", "rsa"] {
+        server.deauthorize_all();
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let run =
+            deploy_key(tmp.path(), &["--type", key_type, "--repo", &url, "--branch", "main", "--sub-path", "dags"], "");
+        run.expect_success();
+        let root = parse(&run.stdout);
+        assert_eq!(text_at(&root, &["dags", "gitSync", "repo"]), url);
+        assert_eq!(text_at(&root, &["dags", "gitSync", "ref"]), "main");
+        assert_eq!(text_at(&root, &["dags", "gitSync", "sshKeySecret"]), SECRET);
+        assert_eq!(root.get_path(&["dags", "gitSync", "enabled"]).and_then(Node::as_bool), Some(true));
 
-    let (ok, stderr) = git_clone(&url, &key, &known_hosts, &tmp.path().join("before"));
-    assert!(!ok && stderr.contains("Permission denied (publickey)"), "not yet authorized: {stderr}");
-    server.authorize(&public);
-    let (ok, stderr) = git_clone(&url, &key, &known_hosts, &tmp.path().join("clone"));
-    assert!(ok, "our key must clone: {stderr}");
-    assert!(tmp.path().join("clone/dags/example_dag.py").exists());
+        // What git-sync gets: the key as Kubernetes decodes it from the Secret we emitted.
+        let key = write_private(tmp.path(), "mounted-key", &key_from_yaml(&run.stdout));
+        let public = std::fs::read_to_string(tmp.path().join("keys/airflow_deploy_key.pub")).expect("pub");
+        let known_hosts = tmp.path().join("known_hosts");
+        std::fs::write(&known_hosts, format!("[127.0.0.1]:{} {}\n", server.port, fields.join(" ")))
+            .expect("known_hosts");
 
-    let other = tempfile::tempdir().expect("temp dir");
-    let other_run = deploy_key(other.path(), &[], "");
-    other_run.expect_success();
-    let other_key = write_private(tmp.path(), "other-key", &key_from_yaml(&other_run.stdout));
-    let (ok, stderr) = git_clone(&url, &other_key, &known_hosts, &tmp.path().join("other"));
-    assert!(!ok, "another key must not clone");
-    assert!(stderr.contains("Permission denied (publickey)"), "{stderr}");
+        let (ok, stderr) = git_clone(&url, &key, &known_hosts, &tmp.path().join("before"));
+        assert!(!ok && stderr.contains("Permission denied (publickey)"), "{key_type}: not yet authorized: {stderr}");
+        server.authorize(&public);
+        let (ok, stderr) = git_clone(&url, &key, &known_hosts, &tmp.path().join("clone"));
+        assert!(ok, "{key_type}: our key must clone: {stderr}");
+        assert!(tmp.path().join("clone/dags/example_dag.py").exists());
+
+        let other = tempfile::tempdir().expect("temp dir");
+        let other_run = deploy_key(other.path(), &["--type", key_type], "");
+        other_run.expect_success();
+        let other_key = write_private(tmp.path(), "other-key", &key_from_yaml(&other_run.stdout));
+        let (ok, stderr) = git_clone(&url, &other_key, &known_hosts, &tmp.path().join("other"));
+        assert!(!ok, "{key_type}: another key must not clone");
+        assert!(stderr.contains("Permission denied (publickey)"), "{stderr}");
+    }
 }
 
 fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {

@@ -105,7 +105,13 @@ pub fn add_secrets(root: &mut Node, config: &SecretsConfig) -> Result<Vec<String
     let major = airflow_major(root, config.airflow)?;
     let mut notes = Vec::new();
     match major {
-        Some(major) => notes.push(format!("Airflow {} (from the document or `--airflow`)", major.number())),
+        Some(major) => {
+            let source = ["airflowVersion", "defaultAirflowTag"]
+                .iter()
+                .find(|key| root.get_path(&[key]).and_then(version_text).is_some())
+                .map_or("`--airflow`".to_string(), |key| format!("`{key}`"));
+            notes.push(format!("Airflow {} (from {source})", major.number()));
+        }
         None => notes.push(
             "Airflow version unknown: setting the keys of both Airflow 2 and 3 (say `--airflow 2|3` to choose)"
                 .to_string(),
