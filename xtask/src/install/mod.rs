@@ -21,9 +21,9 @@ pub struct Stop {
     pub message: String,
 }
 
-type Step<T> = Result<T, Stop>;
+pub type Step<T> = Result<T, Stop>;
 
-fn stop(code: i32, message: impl Into<String>) -> Stop {
+pub fn stop(code: i32, message: impl Into<String>) -> Stop {
     Stop { code, message: message.into() }
 }
 
@@ -34,16 +34,8 @@ const STEPS: usize = 9;
 /// Runs the install; returns the process exit code.
 pub fn run(shell: &xshell::Shell, args: &InstallArgs) -> anyhow::Result<i32> {
     let settings = config::resolve(args)?;
-    let bin = match &args.bin_dir {
-        Some(dir) => dir.clone(),
-        None => {
-            progress(0, "build the tools (release)");
-            let packages: Vec<String> = TOOLS.iter().flat_map(|t| ["-p".to_string(), t.to_string()]).collect();
-            xshell::cmd!(shell, "cargo build --release --quiet {packages...}").run()?;
-            crate::project_root().join("target/release")
-        }
-    };
-    let install = Install { settings, bin, work: tempfile::tempdir().context("temp dir")? };
+    let tools = tools(shell, args.bin_dir.as_deref())?;
+    let install = Install { settings, tools, work: tempfile::tempdir().context("temp dir")? };
     match install.run() {
         Ok(()) => Ok(0),
         Err(stopped) => {
@@ -56,7 +48,7 @@ pub fn run(shell: &xshell::Shell, args: &InstallArgs) -> anyhow::Result<i32> {
 
 struct Install {
     settings: Settings,
-    bin: PathBuf,
+    tools: Tools,
     /// Per-run scratch (known_hosts for the access check, a Secret manifest): never kept.
     work: tempfile::TempDir,
 }
@@ -68,7 +60,7 @@ impl Install {
         let fresh = !state_values.exists();
 
         progress(1, "preflight");
-        self.prepare_state_dir()?;
+        prepare_state_dir(&s.state_dir)?;
         if s.chart_version.is_none() && s.local_chart().is_none() {
             say(
                 "warning: the chart version is not pinned; every run may install a newer chart (pin it with --chart-version)",
@@ -195,39 +187,6 @@ impl Install {
         Ok(())
     }
 
-    /// The state directory: 0700, and ignored by git when it sits inside a work tree.
-    fn prepare_state_dir(&self) -> Step<()> {
-        let dir = &self.settings.state_dir;
-        airflow_kit_core::fs::create_private_dir(dir, 0o700).map_err(|e| stop(2, e.render("install")))?;
-        let absolute = dir.canonicalize().map_err(|e| stop(2, format!("cannot resolve `{}`: {e}", dir.display())))?;
-        let parent = absolute.parent().unwrap_or(&absolute);
-        let top = Command::new("git").arg("-C").arg(parent).args(["rev-parse", "--show-toplevel"]).output();
-        let Some(top) =
-            top.ok().filter(|o| o.status.success()).map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
-        else {
-            say(&format!(
-                "warning: `{}` is not inside a git work tree; keep it out of any repository or shared backup: it holds the deploy key and secrets",
-                dir.display()
-            ));
-            return Ok(());
-        };
-        let ignored = Command::new("git").arg("-C").arg(&top).args(["check-ignore", "-q"]).arg(&absolute).status();
-        if ignored.is_ok_and(|s| s.success()) {
-            return Ok(());
-        }
-        let relative = absolute.strip_prefix(&top).unwrap_or(&absolute).display().to_string();
-        let gitignore = top.join(".gitignore");
-        let mut text = std::fs::read_to_string(&gitignore).unwrap_or_default();
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
-        }
-        text.push_str(&format!("/{relative}/\n"));
-        std::fs::write(&gitignore, text)
-            .map_err(|e| stop(2, format!("cannot update `{}`: {e}", gitignore.display())))?;
-        say(&format!("added `/{relative}/` to {} (it holds the deploy key and secrets)", gitignore.display()));
-        Ok(())
-    }
-
     /// MicroK8s' dns and hostpath-storage addons, and a default StorageClass (F14, F15).
     fn cluster_checks(&self) -> Step<()> {
         let s = &self.settings;
@@ -271,44 +230,23 @@ impl Install {
     }
 
     /// A real `git ls-remote` with exactly the key and known_hosts that go into the cluster.
-    /// Returns the branch's head commit.
+    /// Returns the branch's head commit. A key not registered yet: the public key and where
+    /// to paste it, then (on a terminal) a wait for Enter and another try.
     fn access_check(&self, state_values: &Path, keys: &Path) -> Step<String> {
         let s = &self.settings;
         let document = Document::parse(&read(state_values)?, &state_values.display().to_string())
             .map_err(|e| stop(2, e.render("install")))?;
-        let known_hosts_block =
+        let known_hosts =
             document.root.get_path(&["dags", "gitSync", "knownHosts"]).and_then(Node::as_str).unwrap_or("");
-        let known_hosts = self.work.path().join("known_hosts");
-        airflow_kit_core::fs::write_atomic(&known_hosts, known_hosts_block.as_bytes(), 0o600)
-            .map_err(|e| stop(2, e.render("install")))?;
         let key = keys.join(KEY_NAME);
         loop {
-            let ssh = format!(
-                "ssh -i {} -o IdentitiesOnly=yes -o UserKnownHostsFile={} -o StrictHostKeyChecking=yes -o BatchMode=yes -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=15 -F /dev/null",
-                key.display(),
-                known_hosts.display()
-            );
-            let output = Command::new("git")
-                .args(["ls-remote", &s.repo, &format!("refs/heads/{}", s.branch)])
-                .env("GIT_SSH_COMMAND", ssh)
-                .env("GIT_TERMINAL_PROMPT", "0")
-                .stdin(Stdio::null())
-                .output()
-                .map_err(|e| stop(3, format!("cannot run `git`: {e}")))?;
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            if output.status.success() {
-                let stdout = String::from_utf8_lossy(&output.stdout);
-                let Some(head) = stdout.split_whitespace().next() else {
-                    return Err(stop(1, format!("the repository has no branch `{}`", s.branch)));
-                };
-                say(&format!("repository reachable with the deploy key; `{}` is at {head}", s.branch));
-                return Ok(head.to_string());
-            }
-            if stderr.contains("Host key verification failed") {
-                return Err(stop(3, format!("the Git host's key does not match the pinned knownHosts:\n{stderr}")));
-            }
-            if !stderr.contains("Permission denied") {
-                return Err(stop(3, format!("`git ls-remote {}` failed:\n{stderr}", s.repo)));
+            match ls_remote(&s.repo, &s.branch, known_hosts, &key, self.work.path()) {
+                Ok(head) => {
+                    say(&format!("repository reachable with the deploy key; `{}` is at {head}", s.branch));
+                    return Ok(head);
+                }
+                Err(Access::Denied) => {}
+                Err(other) => return Err(other.into_stop(&s.repo, &s.branch)),
             }
             let public = std::fs::read_to_string(key.with_extension("pub")).unwrap_or_default();
             eprintln!(
@@ -407,7 +345,7 @@ impl Install {
             Some(port) => eprintln!("  the UI: http://<node-ip>:{port} (`pod-inspect ui` prints the exact URL)"),
             None => eprintln!(
                 "  the UI: `{}/pod-inspect ui -n {} --release {}` (port-forward on 127.0.0.1:8080)",
-                self.bin.display(),
+                self.tools.bin.display(),
                 s.namespace,
                 s.release
             ),
@@ -466,9 +404,76 @@ impl Install {
         out
     }
 
-    /// Runs one of our tools: `stdin` piped in, stderr passed through as it comes, stdout
-    /// returned. A failure stops the install with the tool's own exit code.
     fn tool(&self, name: &str, args: &[String], stdin: Option<&str>) -> Step<String> {
+        self.tools.run(name, args, stdin)
+    }
+}
+
+/// Why `git ls-remote` failed.
+pub enum Access {
+    /// `Permission denied (publickey)`: the deploy key is not registered (F4).
+    Denied,
+    /// `Host key verification failed`: knownHosts does not match the host (F1).
+    HostKey(String),
+    /// The branch does not exist.
+    NoBranch,
+    Other(String),
+}
+
+impl Access {
+    pub fn into_stop(self, repo: &str, branch: &str) -> Stop {
+        match self {
+            Access::Denied => stop(1, "the deploy key cannot read the repository (Permission denied (publickey))"),
+            Access::HostKey(stderr) => {
+                stop(3, format!("the Git host's key does not match the pinned knownHosts:\n{stderr}"))
+            }
+            Access::NoBranch => stop(1, format!("the repository has no branch `{branch}`")),
+            Access::Other(stderr) => stop(3, format!("`git ls-remote {repo}` failed:\n{stderr}")),
+        }
+    }
+}
+
+/// `git ls-remote REPO refs/heads/BRANCH` exactly as git-sync connects: only this key, only
+/// this known_hosts, strict host checking, never a prompt. Returns the head commit.
+pub fn ls_remote(repo: &str, branch: &str, known_hosts: &str, key: &Path, work: &Path) -> Result<String, Access> {
+    let known_hosts_file = work.join("known_hosts");
+    airflow_kit_core::fs::write_atomic(&known_hosts_file, known_hosts.as_bytes(), 0o600)
+        .map_err(|e| Access::Other(e.render("install")))?;
+    let ssh = format!(
+        "ssh -i {} -o IdentitiesOnly=yes -o UserKnownHostsFile={} -o StrictHostKeyChecking=yes -o BatchMode=yes -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=15 -F /dev/null",
+        key.display(),
+        known_hosts_file.display()
+    );
+    let output = Command::new("git")
+        .args(["ls-remote", repo, &format!("refs/heads/{branch}")])
+        .env("GIT_SSH_COMMAND", ssh)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Access::Other(format!("cannot run `git`: {e}")))?;
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    if output.status.success() {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        return stdout.split_whitespace().next().map(str::to_string).ok_or(Access::NoBranch);
+    }
+    if stderr.contains("Host key verification failed") {
+        Err(Access::HostKey(stderr))
+    } else if stderr.contains("Permission denied") {
+        Err(Access::Denied)
+    } else {
+        Err(Access::Other(stderr))
+    }
+}
+
+/// Our binaries, run with the values document piped through.
+pub struct Tools {
+    pub bin: PathBuf,
+}
+
+impl Tools {
+    /// Runs one of our tools: `stdin` piped in, stderr passed through as it comes, stdout
+    /// returned. A failure stops the run with the tool's own exit code.
+    pub fn run(&self, name: &str, args: &[String], stdin: Option<&str>) -> Step<String> {
         let path = self.bin.join(name);
         let mut command = Command::new(&path);
         command.args(args.iter().map(OsString::from)).stderr(Stdio::inherit()).stdout(Stdio::piped());
@@ -486,19 +491,59 @@ impl Install {
             return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
         }
         let code = output.status.code().unwrap_or(1);
-        Err(stop(
-            code,
-            format!("`{name} {}` failed with exit code {code}", args.first().map(String::as_str).unwrap_or("")),
-        ))
+        let what = args.first().map(String::as_str).unwrap_or("");
+        Err(stop(code, format!("`{name} {what}` failed with exit code {code}")))
     }
 }
 
-fn read(path: &Path) -> Step<String> {
+/// Builds our tools once in release, unless `bin_dir` names already built ones.
+pub fn tools(shell: &xshell::Shell, bin_dir: Option<&Path>) -> anyhow::Result<Tools> {
+    if let Some(dir) = bin_dir {
+        return Ok(Tools { bin: dir.to_path_buf() });
+    }
+    progress(0, "build the tools (release)");
+    let packages: Vec<String> = TOOLS.iter().flat_map(|t| ["-p".to_string(), t.to_string()]).collect();
+    xshell::cmd!(shell, "cargo build --release --quiet {packages...}").run()?;
+    Ok(Tools { bin: crate::project_root().join("target/release") })
+}
+
+/// The state directory: 0700, and ignored by git when it sits inside a work tree.
+pub fn prepare_state_dir(dir: &Path) -> Step<()> {
+    airflow_kit_core::fs::create_private_dir(dir, 0o700).map_err(|e| stop(2, e.render("install")))?;
+    let absolute = dir.canonicalize().map_err(|e| stop(2, format!("cannot resolve `{}`: {e}", dir.display())))?;
+    let parent = absolute.parent().unwrap_or(&absolute);
+    let top = Command::new("git").arg("-C").arg(parent).args(["rev-parse", "--show-toplevel"]).output();
+    let Some(top) =
+        top.ok().filter(|o| o.status.success()).map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+    else {
+        say(&format!(
+            "warning: `{}` is not inside a git work tree; keep it out of any repository or shared backup: it holds the deploy key and secrets",
+            dir.display()
+        ));
+        return Ok(());
+    };
+    let ignored = Command::new("git").arg("-C").arg(&top).args(["check-ignore", "-q"]).arg(&absolute).status();
+    if ignored.is_ok_and(|s| s.success()) {
+        return Ok(());
+    }
+    let relative = absolute.strip_prefix(&top).unwrap_or(&absolute).display().to_string();
+    let gitignore = top.join(".gitignore");
+    let mut text = std::fs::read_to_string(&gitignore).unwrap_or_default();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&format!("/{relative}/\n"));
+    std::fs::write(&gitignore, text).map_err(|e| stop(2, format!("cannot update `{}`: {e}", gitignore.display())))?;
+    say(&format!("added `/{relative}/` to {} (it holds the deploy key and secrets)", gitignore.display()));
+    Ok(())
+}
+
+pub fn read(path: &Path) -> Step<String> {
     std::fs::read_to_string(path).map_err(|e| stop(2, format!("cannot read `{}`: {e}", path.display())))
 }
 
 /// Where a provider lets you add a read-only deploy key.
-fn where_to_paste(repo: &str) -> String {
+pub fn where_to_paste(repo: &str) -> String {
     let path = repo.rsplit_once(':').map(|(_, p)| p).unwrap_or(repo).trim_end_matches(".git").trim_start_matches('/');
     if repo.contains("github.com") {
         format!(
@@ -513,7 +558,7 @@ fn where_to_paste(repo: &str) -> String {
     }
 }
 
-fn progress(step: usize, what: &str) {
+pub fn progress(step: usize, what: &str) {
     if step == 0 {
         eprintln!("==> {what}");
     } else {
@@ -521,10 +566,10 @@ fn progress(step: usize, what: &str) {
     }
 }
 
-fn say(message: &str) {
+pub fn say(message: &str) {
     eprintln!("install: {message}");
 }
 
-fn skipped(what: &str, why: &str) {
+pub fn skipped(what: &str, why: &str) {
     eprintln!("install: skipped {what}: {why}");
 }
