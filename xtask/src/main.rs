@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's own commands. This file only parses flags and dispatches;
 //! each task lives in its own module.
 
+mod adopt;
 mod bench;
 mod ci;
 mod install;
@@ -23,6 +24,9 @@ enum Task {
     /// Install Airflow: preflight, secrets, deploy key, known hosts, cumulative values,
     /// repository access check, helm upgrade, wait, DAG check. Safe to run again.
     Install(Box<install::InstallArgs>),
+    /// Take over an install made by hand: rebuild the cumulative values from the release, pin
+    /// the secrets the chart generated to their live values, keep and check the deploy key.
+    Adopt(adopt::AdoptArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -36,6 +40,10 @@ fn main() -> anyhow::Result<()> {
             // Relative paths in flags are the user's: the steps run in the process's own
             // directory; only `cargo build` runs in the project root (the shell's directory).
             let code = install::run(&shell, &args)?;
+            std::process::exit(code);
+        }
+        Task::Adopt(args) => {
+            let code = adopt::run(&shell, &args)?;
             std::process::exit(code);
         }
     }

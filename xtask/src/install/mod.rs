@@ -28,7 +28,7 @@ pub fn stop(code: i32, message: impl Into<String>) -> Stop {
 }
 
 const TOOLS: [&str; 5] = ["values-merge", "secret-gen", "known-hosts", "helm-run", "pod-inspect"];
-const KEY_NAME: &str = "airflow_deploy_key";
+use crate::adopt::KEY_NAME;
 const STEPS: usize = 9;
 
 /// Runs the install; returns the process exit code.
@@ -57,7 +57,7 @@ impl Install {
     fn run(&self) -> Step<()> {
         let s = &self.settings;
         let state_values = s.state_dir.join("values.yaml");
-        let fresh = !state_values.exists();
+        let mut fresh = !state_values.exists();
 
         progress(1, "preflight");
         prepare_state_dir(&s.state_dir)?;
@@ -66,16 +66,27 @@ impl Install {
                 "warning: the chart version is not pinned; every run may install a newer chart (pin it with --chart-version)",
             );
         }
-        let current = if fresh { String::new() } else { read(&state_values)? };
         if s.dry_run {
             skipped(
                 "cluster checks (helm-run preflight, MicroK8s addons, StorageClass)",
                 "--dry-run does not touch the cluster",
             );
         } else {
+            let current = if fresh { String::new() } else { read(&state_values)? };
             self.tool("helm-run", &self.helm_args("preflight"), Some(&current))?;
             self.cluster_checks()?;
+            if fresh && self.release_exists() {
+                // A release made by hand: take its values and live secrets over first, so
+                // this install rotates nothing and drops nothing.
+                say(&format!("release `{}` exists but is not managed here yet: adopting it first", s.release));
+                let problems = crate::adopt::adopt(&self.tools, &self.adopt_args(), self.work.path())?;
+                for problem in problems {
+                    say(&format!("adopted with a problem: {problem}"));
+                }
+                fresh = false;
+            }
         }
+        let current = if fresh { String::new() } else { read(&state_values)? };
 
         progress(2, "pin the chart's random secrets (secret-gen)");
         let mut secret_args = Vec::new();
@@ -185,6 +196,35 @@ impl Install {
         }
         self.summary(&head, Some(&dags));
         Ok(())
+    }
+
+    /// True when helm knows the release (`helm-run status` succeeds).
+    fn release_exists(&self) -> bool {
+        let s = &self.settings;
+        let mut args =
+            vec!["status".to_string(), "--release".into(), s.release.clone(), "-n".into(), s.namespace.clone()];
+        args = self.with_helm_flags(args);
+        Command::new(self.tools.bin.join("helm-run"))
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    }
+
+    fn adopt_args(&self) -> crate::adopt::AdoptArgs {
+        let s = &self.settings;
+        crate::adopt::AdoptArgs {
+            release: s.release.clone(),
+            namespace: s.namespace.clone(),
+            state_dir: s.state_dir.clone(),
+            kubeconfig: s.kubeconfig.clone(),
+            kube_context: s.kube_context.clone(),
+            helm: s.helm.clone(),
+            microk8s: s.microk8s,
+            bin_dir: None,
+        }
     }
 
     /// MicroK8s' dns and hostpath-storage addons, and a default StorageClass (F14, F15).
