@@ -508,9 +508,19 @@ fn compare_with_deployed(config: &UpgradeConfig, ctx: &Context, found: &mut Pref
          e.g. `--allow-removal {first}`), or `--allow-removals` for all",
         r = release.release,
         ns = release.namespace,
-        first = open[0].path,
+        first = common_parent(&open),
     ));
     Ok(DropCheck { field, refusal: Some(error) })
+}
+
+/// The one path that covers every removed value, when they share a parent (`dags.gitSync`),
+/// else the first one: the example the refusal's hint gives.
+fn common_parent(open: &[&values_diff::Removed]) -> String {
+    let first = &open[0].keys;
+    let shared =
+        (0..first.len()).take_while(|&depth| open.iter().all(|r| r.keys.get(depth) == first.get(depth))).count();
+    let keys = if shared == 0 { &first[..] } else { &first[..shared] };
+    airflow_kit_core::yaml::dotted(&keys.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 /// The diff's short view on stderr: counts, then each removed path (the report has the rest).
@@ -535,9 +545,9 @@ fn say_diff(
         diff.changed.len(),
         diff.added.len()
     ));
-    for removed in &diff.removed {
-        let state = if open.iter().any(|o| o.path == removed.path) { "not acknowledged" } else { "acknowledged" };
-        (ctx.say)(&format!("  removed: {} ({state})", removed.path));
+    // The unacknowledged ones are listed by the refusal itself.
+    for removed in diff.removed.iter().filter(|removed| !open.iter().any(|o| o.path == removed.path)) {
+        (ctx.say)(&format!("  removed (acknowledged): {}", removed.path));
     }
 }
 
