@@ -5,12 +5,16 @@
 //! `helm get values -o json` and `helm status -o json` exactly as real helm 3 and 4 print them
 //! (captured by tests/fixtures/helm-run/drop/capture.py), and records its argv.
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 
 use airflow_kit_tests::Run;
 use airflow_kit_tests::bins::{run_command, shared_dir, tool_command, workspace_root};
-use airflow_kit_tests::tools::helms;
+use airflow_kit_tests::tools::{Tool, helms, require_tool};
 
 /// The deployed release's secrets: in the captured `get values` and `status` output, never in
 /// anything helm-run prints or passes on.
@@ -264,6 +268,138 @@ fn help_names_the_flags() {
     let standin = StandIn::new();
     let run = standin.run(&["upgrade", "--help"], "", &[]);
     run.expect_success().expect_stdout_contains("--allow-removal <PATH>").expect_stdout_contains("--allow-removals");
+}
+
+// ---------------------------------------------------------------------------------------
+// real helm 3, against a fake Kubernetes API that holds the manual install's release Secret
+
+/// Serves the release Secret (helm's storage format, made by drop/capture.py) for every
+/// secrets list or get, and `/version`; records each request's method and path. Anything
+/// that is not a GET is answered 405, so a write would fail loudly and show in the record.
+fn fake_api_with_release() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let secret: serde_json::Value =
+        serde_json::from_str(&fixture("release-secret-manual-install.json")).expect("secret");
+    let list = serde_json::json!({"kind": "SecretList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": [secret]});
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).map(|n| n == 0).unwrap_or(true) || header == "\r\n" {
+                    break;
+                }
+            }
+            let mut words = request_line.split_whitespace();
+            let (method, target) = (words.next().unwrap_or("").to_string(), words.next().unwrap_or("/").to_string());
+            seen.lock().expect("lock").push(format!("{method} {target}"));
+            let path = target.split('?').next().unwrap_or("/");
+            let body = if method != "GET" {
+                None
+            } else if path == "/version" {
+                Some(
+                    serde_json::json!({"major": "1", "minor": "31", "gitVersion": "v1.31.0", "platform": "linux/amd64"}),
+                )
+            } else if path.ends_with("/secrets") {
+                Some(list.clone())
+            } else if path.ends_with("/secrets/sh.helm.release.v1.airflow.v1") {
+                Some(secret.clone())
+            } else {
+                None
+            };
+            let response = match body {
+                Some(body) => {
+                    let body = body.to_string();
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                }
+                None if method != "GET" => {
+                    "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+                }
+                None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string(),
+            };
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (port, requests)
+}
+
+#[test]
+fn real_helm3_reads_the_deployed_values_and_the_drop_is_refused_before_any_write() {
+    let Some(helm) =
+        require_tool(Tool::Helm3, "real_helm3_reads_the_deployed_values_and_the_drop_is_refused_before_any_write")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    for sub in ["config", "cache", "data", "tmp"] {
+        std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+    }
+    let chart = chart(dir.path());
+    let (port, requests) = fake_api_with_release();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: http://127.0.0.1:{port}\n  name: t\ncontexts:\n- context:\n    cluster: t\n    user: t\n  name: t\ncurrent-context: t\nusers:\n- name: t\n  user:\n    token: not-a-real-token\n"
+        ),
+    )
+    .expect("kubeconfig");
+    std::fs::set_permissions(&kubeconfig, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let run = |extra: &[&str], values: &str| {
+        let mut command = tool_command("helm-run");
+        command
+            .arg("upgrade")
+            .arg("--helm")
+            .arg(&helm)
+            .arg("--chart")
+            .arg(&chart)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(extra)
+            .current_dir(dir.path())
+            .env("HELM_CONFIG_HOME", dir.path().join("config"))
+            .env("HELM_CACHE_HOME", dir.path().join("cache"))
+            .env("HELM_DATA_HOME", dir.path().join("data"))
+            .env("TMPDIR", dir.path().join("tmp"))
+            .env("HOME", dir.path());
+        run_command(command, Some(values.as_bytes()))
+    };
+    let refused = run(&[], &without_gitsync());
+    refused
+        .expect_code(4)
+        .expect_stderr_contains("drop 6 values that revision 1 of release `airflow` has")
+        .expect_stdout_contains("  against_revision: 1\n");
+    for path in GITSYNC_PATHS {
+        refused.expect_stderr_contains(&format!("helm-run:   - {path}\n"));
+    }
+    // Refused before the upgrade: helm only read (the release Secrets), never wrote.
+    let before = requests.lock().expect("lock").clone();
+    assert!(before.iter().any(|r| r.starts_with("GET ") && r.contains("/secrets")), "{before:?}");
+    assert!(before.iter().all(|r| r.starts_with("GET ")), "a write before the refusal: {before:?}");
+
+    // The rotated key is the one change: the annotation helm printed as `\u003cok\u003e` is
+    // the `<ok>` of our file, and its `3` our `3`. Past the check, the upgrade itself is
+    // tried, and this API refuses writes, so helm fails (exit 3).
+    let rotated = run(&[], &with_rotated_secret());
+    rotated.expect_code(3).expect_stderr_contains("0 removed, 1 changed, 0 added");
+    let acknowledged = run(&["--allow-removal", "dags.gitSync"], &without_gitsync());
+    acknowledged.expect_code(3).expect_stderr_contains("removed (acknowledged): dags.gitSync.repo");
+    for run in [&refused, &rotated, &acknowledged] {
+        for secret in [DEPLOYED_SECRET, DEPLOY_KEY_BASE64, NEW_SECRET] {
+            assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "{run}");
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
