@@ -2,10 +2,12 @@
 //! an SSH deploy key for git-sync that provably decodes back to the key file.
 
 pub mod deploy_key;
+pub mod from_cluster;
 pub mod random;
 pub mod secrets;
 
 pub use deploy_key::{DeployKeyConfig, KeyPair, KeyType};
+pub use from_cluster::{ClusterConfig, LiveSecrets, Pinned, pin_from_cluster};
 pub use secrets::{AirflowMajor, Rotate, SecretsConfig, add_secrets};
 
 /// The name every stderr line starts with.

@@ -2,11 +2,13 @@
 
 use std::path::PathBuf;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use airflow_kit_core::error::EXIT_CODES_HELP;
 use airflow_kit_core::{Document, Error, ExitCode, Input, cli};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use secret_gen::deploy_key::{self, DEFAULT_KEY_NAME, DEFAULT_SECRET_NAME};
+use secret_gen::from_cluster::{self, ClusterConfig, LiveSecrets};
 use secret_gen::{AirflowMajor, DeployKeyConfig, KeyType, Rotate, SecretsConfig, TOOL};
 
 static AFTER_HELP: LazyLock<String> = LazyLock::new(|| {
@@ -16,9 +18,17 @@ static AFTER_HELP: LazyLock<String> = LazyLock::new(|| {
   secret-gen values.yaml --credentials --rotate fernetKey
   secret-gen < values.yaml | secret-gen deploy-key --dir ~/.airflow/keys \\
       --repo git@github.com:me/dags.git --branch main --sub-path dags
+  helm get values airflow -n airflow -o yaml | secret-gen --from-cluster --release airflow -n airflow
+  secret-gen values.yaml --from-secrets secrets.json   # from `kubectl get secrets -n airflow -o json`
 
 Secrets already set are kept; only `--rotate NAME` replaces one. Values are never printed on
 stderr.
+
+`--from-cluster` adopts a release installed by hand: it pins the secrets the chart generated to
+the values the cluster holds now (`<release>-fernet-key`, `-webserver-secret-key`,
+`-api-secret-key`, `-jwt-secret`, `-redis-password`, and the database password from
+`<release>-airflow-metadata`), so the next upgrade rotates nothing. It generates nothing unless
+`--fill` is given. A value the document already sets is kept, with a warning when it differs.
 
 {EXIT_CODES_HELP}"
     )
@@ -59,6 +69,7 @@ enum Command {
 }
 
 #[derive(Args)]
+#[command(group(ArgGroup::new("cluster_source").args(["from_cluster", "from_secrets"]).multiple(true)))]
 struct SecretsArgs {
     /// The values document to read (`-` or nothing: stdin).
     #[arg(value_name = "FILE|-")]
@@ -75,7 +86,66 @@ struct SecretsArgs {
     /// createUserJob.defaultUser.password.
     #[arg(long, value_name = "NAME")]
     rotate: Vec<String>,
+    /// Pin the secrets the chart generated to the values the live Secrets hold (read with
+    /// `kubectl get secrets -o json`), instead of generating missing ones.
+    #[arg(long, help_heading = "Adopting a running release")]
+    from_cluster: bool,
+    /// Read the live Secrets from FILE, the output of `kubectl get secrets -n NS -o json`,
+    /// instead of running kubectl (implies `--from-cluster`).
+    #[arg(long, value_name = "FILE", help_heading = "Adopting a running release")]
+    from_secrets: Option<PathBuf>,
+    /// The Helm release whose Secrets are read.
+    #[arg(
+        long,
+        value_name = "R",
+        default_value = "airflow",
+        requires = "cluster_source",
+        help_heading = "Adopting a running release"
+    )]
+    release: String,
+    /// The release's namespace.
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "NS",
+        default_value = "airflow",
+        requires = "cluster_source",
+        help_heading = "Adopting a running release"
+    )]
+    namespace: String,
+    /// The kubeconfig file kubectl uses (kubectl's default when not given).
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "from_cluster",
+        conflicts_with = "from_secrets",
+        help_heading = "Adopting a running release"
+    )]
+    kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "from_cluster",
+        conflicts_with = "from_secrets",
+        help_heading = "Adopting a running release"
+    )]
+    context: Option<String>,
+    /// Use `microk8s kubectl` [default: `kubectl` on PATH, else `microk8s kubectl`].
+    #[arg(
+        long,
+        requires = "from_cluster",
+        conflicts_with = "from_secrets",
+        help_heading = "Adopting a running release"
+    )]
+    microk8s: bool,
+    /// After pinning, also add the secrets still missing (as without `--from-cluster`).
+    #[arg(long, requires = "cluster_source", help_heading = "Adopting a running release")]
+    fill: bool,
 }
+
+/// How long the one `kubectl get secrets` may take before it is stopped.
+const KUBECTL_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Clone, Copy, ValueEnum)]
 enum TypeArg {
@@ -149,11 +219,59 @@ fn run_secrets(args: SecretsArgs) -> Result<ExitCode, Error> {
         rotate: args.rotate.iter().map(|name| Rotate::parse(name)).collect::<Result<_, _>>()?,
     };
     config.validate()?;
-    let mut document = Document::read(&input(args.input.as_deref()))?;
+    let input = input(args.input.as_deref());
+    if args.from_cluster || args.from_secrets.is_some() {
+        return run_from_cluster(args, &config, &input);
+    }
+    let mut document = Document::read(&input)?;
     let notes = secret_gen::add_secrets(&mut document.root, &config)?;
     let yaml = document.to_yaml();
     for note in notes {
         cli::say(TOOL, &note);
+    }
+    cli::write_stdout(&yaml)?;
+    Ok(ExitCode::Success)
+}
+
+/// `--from-cluster` / `--from-secrets`: pin the live values, then (only with `--fill`) add
+/// what is still missing. Everything is checked and read before anything is printed.
+fn run_from_cluster(args: SecretsArgs, config: &SecretsConfig, input: &Input) -> Result<ExitCode, Error> {
+    from_cluster::validate(args.fill, config)?;
+    let secrets_file =
+        args.from_secrets.map(|path| if path.as_os_str() == "-" { Input::Stdin } else { Input::Path(path) });
+    if secrets_file == Some(Input::Stdin) && *input == Input::Stdin {
+        return Err(Error::bad_input("`--from-secrets -` and the values document cannot both come from stdin")
+            .with_hint("name the values file as an argument, or give the Secret list as a file"));
+    }
+    let cluster = match &secrets_file {
+        Some(_) => None,
+        None => Some(ClusterConfig {
+            release: args.release.clone(),
+            namespace: args.namespace.clone(),
+            kubeconfig: args.kubeconfig,
+            context: args.context,
+            program: from_cluster::find_kubectl(args.microk8s, airflow_kit_core::process::find_on_path)?,
+            timeout: KUBECTL_TIMEOUT,
+        }),
+    };
+    let mut document = Document::read(input)?;
+    let live = match (&secrets_file, &cluster) {
+        (Some(Input::Path(path)), _) => {
+            let text = airflow_kit_core::yaml::read_text_file(path)?;
+            LiveSecrets::parse(text.as_bytes(), &format!("`{}`", path.display()))?
+        }
+        (Some(Input::Stdin), _) => LiveSecrets::parse(cli::read_stdin("a Secret list (JSON)")?.as_bytes(), "stdin")?,
+        (None, Some(cluster)) => from_cluster::read_live_secrets(cluster)?,
+        (None, None) => LiveSecrets::default(),
+    };
+    let pinned = from_cluster::pin_from_cluster(&mut document.root, &live, &args.release, config.airflow)?;
+    let mut notes = pinned.notes;
+    if args.fill {
+        notes.extend(secret_gen::add_secrets(&mut document.root, config)?);
+    }
+    let yaml = document.to_yaml();
+    for line in notes.iter().chain(pinned.warnings.iter()) {
+        cli::say(TOOL, line);
     }
     cli::write_stdout(&yaml)?;
     Ok(ExitCode::Success)

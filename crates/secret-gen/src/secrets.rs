@@ -239,7 +239,7 @@ fn generate(kind: Kind) -> Result<String, Error> {
 }
 
 /// True when the node holds a value the user set (not missing, not null, not empty).
-fn is_set(node: Option<&Node>) -> bool {
+pub(crate) fn is_set(node: Option<&Node>) -> bool {
     node.is_some_and(|node| !node.is_null() && node.as_scalar().is_none_or(|scalar| !scalar.text.is_empty()))
 }
 
