@@ -171,9 +171,14 @@ pub fn run(command: &Command) -> Result<Output, Error> {
         None => handle.wait().map(Some),
     }
     .map_err(|error| Error::external(format!("`{}` failed: {}", command.program_name(), error)))?;
-    match finished {
-        Some(output) => {
-            Ok(Output { code: output.status.code(), stdout: output.stdout.clone(), stderr: output.stderr.clone() })
+    match finished.map(|output| output.status.code()) {
+        Some(code) => {
+            // The child has exited, so this only hands over the captured bytes: no copy of
+            // what may be megabytes of output (a `kubectl get pods -o json` of a big namespace).
+            let output = handle
+                .into_output()
+                .map_err(|error| Error::external(format!("`{}` failed: {}", command.program_name(), error)))?;
+            Ok(Output { code, stdout: output.stdout, stderr: output.stderr })
         }
         None => {
             kill_group(&handle);

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use airflow_kit_core::cli::{finish, say, write_stdout};
 use airflow_kit_core::error::EXIT_CODES_HELP;
-use airflow_kit_core::{Error, ExitCode, json_to_yaml};
+use airflow_kit_core::yaml::emit_document;
+use airflow_kit_core::{Error, ExitCode, Node, json_to_yaml};
 use clap::{Parser, Subcommand};
 use pod_inspect::{Kubectl, dags, diagnose, fernet, find_kubectl, fix, parse_duration, status, ui, wait};
 
@@ -114,7 +115,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Status => {
             let snapshot = status::fetch(&kubectl, &release)?;
             let result = status::evaluate(&snapshot);
-            print(&status::status_report(&snapshot, &result))?;
+            print_node(&status::status_report(&snapshot, &result))?;
             Ok(if result.healthy { ExitCode::Success } else { ExitCode::No })
         }
         Command::Wait { timeout, interval } => run_wait(&kubectl, wait::WaitConfig { release, timeout, interval }),
@@ -144,6 +145,10 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
 
 fn print(report: &serde_json::Value) -> Result<(), Error> {
     write_stdout(&json_to_yaml(report))
+}
+
+fn print_node(report: &Node) -> Result<(), Error> {
+    write_stdout(&emit_document(report))
 }
 
 fn run_wait(kubectl: &Kubectl, config: wait::WaitConfig) -> Result<ExitCode, Error> {
@@ -180,7 +185,7 @@ fn run_wait(kubectl: &Kubectl, config: wait::WaitConfig) -> Result<ExitCode, Err
     match outcome? {
         wait::Outcome::Healthy(snapshot, result) => {
             say(TOOL, &format!("release `{}` is healthy", config.release));
-            print(&status::status_report(&snapshot, &result))?;
+            print_node(&status::status_report(&snapshot, &result))?;
             Ok(ExitCode::Success)
         }
         wait::Outcome::Failed(snapshot, diagnosis) => {
@@ -201,8 +206,9 @@ fn report_diagnosis(
 ) -> Result<ExitCode, Error> {
     let mut report = diagnose::diagnosis_report(snapshot, diagnosis);
     report["outcome"] = serde_json::json!(outcome);
-    report["problems"] =
-        serde_json::json!(diagnosis.status.problems.iter().map(status::problem_report).collect::<Vec<_>>());
+    report["problems"] = serde_json::Value::Array(
+        diagnosis.status.problems.iter().map(|problem| status::problem_report(problem).to_json()).collect(),
+    );
     for finding in &diagnosis.findings {
         say(TOOL, &format!("{}: {}; fix: {}", finding.id, finding.title, finding.fix));
     }

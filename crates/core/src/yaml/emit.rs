@@ -7,12 +7,14 @@ use super::{Mapping, Node, NodeKind, Scalar, ScalarStyle};
 
 /// The whole document as YAML text, ending with a newline (`{}` for an empty mapping).
 pub fn emit_document(root: &Node) -> String {
+    // Every helper below writes into this one buffer: a report of thousands of entries would
+    // otherwise allocate a small string per key and per value.
     let mut out = String::new();
     match &root.kind {
-        NodeKind::Mapping(mapping) if !mapping.is_empty() => emit_mapping(&mut out, mapping, 0),
-        NodeKind::Sequence(items) if !items.is_empty() => emit_sequence(&mut out, items, 0),
+        NodeKind::Mapping(mapping) if !mapping.is_empty() => emit_mapping(&mut out, mapping, 0, true),
+        NodeKind::Sequence(items) if !items.is_empty() => emit_sequence(&mut out, items, 0, true),
         _ => {
-            out.push_str(&inline(root, 0));
+            push_inline(&mut out, root, 0);
             out.push('\n');
         }
     }
@@ -24,7 +26,7 @@ pub fn emit_document(root: &Node) -> String {
 pub fn emit_entry(key: &Scalar, value: &Node, indent: usize) -> String {
     let mut out = String::new();
     push_indent(&mut out, indent);
-    out.push_str(&key_text(key));
+    push_key(&mut out, key);
     out.push(':');
     emit_after_indicator(&mut out, value, indent);
     out
@@ -34,7 +36,11 @@ pub fn emit_entry(key: &Scalar, value: &Node, indent: usize) -> String {
 pub fn emit_value_inline(node: &Node) -> String {
     match &node.kind {
         NodeKind::Scalar(scalar) if scalar.text.contains('\n') => double_quoted(&scalar.text),
-        NodeKind::Scalar(_) => inline(node, 0),
+        NodeKind::Scalar(_) => {
+            let mut out = String::new();
+            push_inline(&mut out, node, 0);
+            out
+        }
         NodeKind::Sequence(items) => {
             format!("[{}]", items.iter().map(emit_value_inline).collect::<Vec<_>>().join(", "))
         }
@@ -43,7 +49,11 @@ pub fn emit_value_inline(node: &Node) -> String {
             mapping
                 .entries
                 .values()
-                .map(|entry| format!("{}: {}", key_text(&entry.key), emit_value_inline(&entry.value)))
+                .map(|entry| {
+                    let mut key = String::new();
+                    push_key(&mut key, &entry.key);
+                    format!("{key}: {}", emit_value_inline(&entry.value))
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -60,53 +70,73 @@ pub fn plain_is_safe(text: &str) -> bool {
     if resolve_plain(text) != Resolved::Str {
         return false;
     }
-    let lower = text.to_ascii_lowercase();
-    if matches!(lower.as_str(), "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null" | "~" | "<<" | "=")
-    {
+    // Compared without lowercasing a copy: this runs once per string of every report.
+    const RESERVED: [&str; 12] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "<<", "="];
+    if RESERVED.iter().any(|word| text.eq_ignore_ascii_case(word)) {
         return false;
     }
     if first.is_ascii_digit() || "-+.?:,[]{}#&*!|>'\"%@`~ \t".contains(first) {
         return false;
     }
-    if lower.starts_with(".inf") || lower.starts_with(".nan") {
+    let bytes = text.as_bytes();
+    let starts_with_ignore_case =
+        |prefix: &[u8]| bytes.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix));
+    if starts_with_ignore_case(b".inf") || starts_with_ignore_case(b".nan") {
         return false;
     }
-    if text.ends_with(' ') || text.ends_with(':') || text.contains(": ") || text.contains(" #") {
+    if text.ends_with(' ') || text.ends_with(':') {
         return false;
     }
-    text.chars().all(|c| !c.is_control() && c != '\u{feff}' && !matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
+    // One pass over the bytes for `: `, ` #` and ASCII control characters; text with other
+    // characters gets the full check by character below.
+    let mut ascii = true;
+    for (index, &byte) in bytes.iter().enumerate() {
+        match byte {
+            0x00..=0x1f | 0x7f => return false,
+            b':' | b' ' => {
+                let next = if byte == b':' { b' ' } else { b'#' };
+                if bytes.get(index + 1) == Some(&next) {
+                    return false;
+                }
+            }
+            0x80..=0xff => ascii = false,
+            _ => {}
+        }
+    }
+    ascii
+        || text.chars().all(|c| !c.is_control() && c != '\u{feff}' && !matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
 }
 
-fn emit_mapping(out: &mut String, mapping: &Mapping, indent: usize) {
-    for entry in mapping.entries.values() {
-        push_indent(out, indent);
-        out.push_str(&key_text(&entry.key));
+/// Writes the entries at `indent`; the first line's indentation is left out when the caller
+/// already wrote it (after `- ` in a sequence).
+fn emit_mapping(out: &mut String, mapping: &Mapping, indent: usize, indent_first: bool) {
+    for (position, entry) in mapping.entries.values().enumerate() {
+        if indent_first || position > 0 {
+            push_indent(out, indent);
+        }
+        push_key(out, &entry.key);
         out.push(':');
         emit_after_indicator(out, &entry.value, indent);
     }
 }
 
-fn emit_sequence(out: &mut String, items: &[Node], indent: usize) {
-    for item in items {
+fn emit_sequence(out: &mut String, items: &[Node], indent: usize, indent_first: bool) {
+    for (position, item) in items.iter().enumerate() {
+        if indent_first || position > 0 {
+            push_indent(out, indent);
+        }
         match &item.kind {
+            // The block goes one level deeper, its first line right after the dash:
+            // `- key: value`, the other keys lined up under the first.
             NodeKind::Mapping(mapping) if !mapping.is_empty() => {
-                // Write the block one level deeper, then put the dash where its first line's
-                // indentation was: `- key: value`, the other keys lined up under the first.
-                let mut block = String::new();
-                emit_mapping(&mut block, mapping, indent + 2);
-                push_indent(out, indent);
                 out.push_str("- ");
-                out.push_str(&block[indent + 2..]);
+                emit_mapping(out, mapping, indent + 2, false);
             }
             NodeKind::Sequence(inner) if !inner.is_empty() => {
-                let mut block = String::new();
-                emit_sequence(&mut block, inner, indent + 2);
-                push_indent(out, indent);
                 out.push_str("- ");
-                out.push_str(&block[indent + 2..]);
+                emit_sequence(out, inner, indent + 2, false);
             }
             _ => {
-                push_indent(out, indent);
                 out.push('-');
                 emit_after_indicator(out, item, indent);
             }
@@ -119,17 +149,19 @@ fn emit_after_indicator(out: &mut String, node: &Node, indent: usize) {
     match &node.kind {
         NodeKind::Mapping(mapping) if !mapping.is_empty() => {
             out.push('\n');
-            emit_mapping(out, mapping, indent + 2);
+            emit_mapping(out, mapping, indent + 2, true);
         }
         NodeKind::Sequence(items) if !items.is_empty() => {
             out.push('\n');
-            emit_sequence(out, items, indent + 2);
+            emit_sequence(out, items, indent + 2, true);
         }
         _ => {
-            let text = inline(node, indent + 2);
-            if !text.is_empty() {
-                out.push(' ');
-                out.push_str(&text);
+            // A space, then the value; an empty value (a plain null) takes its space back.
+            let before = out.len();
+            out.push(' ');
+            push_inline(out, node, indent + 2);
+            if out.len() == before + 1 {
+                out.truncate(before);
             }
             out.push('\n');
         }
@@ -138,57 +170,58 @@ fn emit_after_indicator(out: &mut String, node: &Node, indent: usize) {
 
 /// A scalar or empty collection, starting on the current line; block scalars continue on the
 /// following lines at `content_indent`.
-fn inline(node: &Node, content_indent: usize) -> String {
+fn push_inline(out: &mut String, node: &Node, content_indent: usize) {
     match &node.kind {
-        NodeKind::Mapping(_) => "{}".to_string(),
-        NodeKind::Sequence(_) => "[]".to_string(),
+        NodeKind::Mapping(_) => out.push_str("{}"),
+        NodeKind::Sequence(_) => out.push_str("[]"),
         NodeKind::Scalar(scalar) => {
-            let body = scalar_text(scalar, content_indent);
-            match &scalar.tag {
-                Some(tag) => format!("{tag} {body}"),
-                None => body,
+            if let Some(tag) = &scalar.tag {
+                out.push_str(tag);
+                out.push(' ');
             }
+            push_scalar(out, scalar, content_indent);
         }
     }
 }
 
-fn scalar_text(scalar: &Scalar, content_indent: usize) -> String {
+fn push_scalar(out: &mut String, scalar: &Scalar, content_indent: usize) {
     let text = &scalar.text;
     match scalar.style {
         // A plain scalar read from a file keeps its exact text: that is what Helm resolved.
-        ScalarStyle::Plain if !text.contains('\n') => text.clone(),
-        ScalarStyle::SingleQuoted if !text.contains('\n') && printable(text) => {
-            format!("'{}'", text.replace('\'', "''"))
-        }
-        ScalarStyle::DoubleQuoted => double_quoted(text),
-        ScalarStyle::Literal | ScalarStyle::Folded => {
-            literal(text, content_indent).unwrap_or_else(|| double_quoted(text))
-        }
-        _ => string_text(text, content_indent),
+        ScalarStyle::Plain if !text.contains('\n') => out.push_str(text),
+        ScalarStyle::SingleQuoted if !text.contains('\n') && printable(text) => push_single_quoted(out, text),
+        ScalarStyle::DoubleQuoted => push_double_quoted(out, text),
+        ScalarStyle::Literal | ScalarStyle::Folded => match literal(text, content_indent) {
+            Some(block) => out.push_str(&block),
+            None => push_double_quoted(out, text),
+        },
+        _ => push_string(out, text, content_indent),
     }
 }
 
 /// The plainest writing of a string that every reader takes back as the same string.
-fn string_text(text: &str, content_indent: usize) -> String {
+fn push_string(out: &mut String, text: &str, content_indent: usize) {
     if plain_is_safe(text) {
-        return text.to_string();
+        out.push_str(text);
+        return;
     }
     if text.contains('\n')
         && let Some(block) = literal(text, content_indent)
     {
-        return block;
+        out.push_str(&block);
+        return;
     }
-    double_quoted(text)
+    push_double_quoted(out, text);
 }
 
-fn key_text(key: &Scalar) -> String {
+fn push_key(out: &mut String, key: &Scalar) {
     match key.style {
-        ScalarStyle::Plain if !key.text.is_empty() && !key.text.contains('\n') => key.text.clone(),
+        ScalarStyle::Plain if !key.text.is_empty() && !key.text.contains('\n') => out.push_str(&key.text),
         ScalarStyle::SingleQuoted if !key.text.contains('\n') && printable(&key.text) => {
-            format!("'{}'", key.text.replace('\'', "''"))
+            push_single_quoted(out, &key.text)
         }
-        ScalarStyle::Auto if plain_is_safe(&key.text) => key.text.clone(),
-        _ => double_quoted(&key.text),
+        ScalarStyle::Auto if plain_is_safe(&key.text) => out.push_str(&key.text),
+        _ => push_double_quoted(out, &key.text),
     }
 }
 
@@ -223,15 +256,33 @@ fn literal(text: &str, content_indent: usize) -> Option<String> {
     for line in &lines {
         out.push('\n');
         if !line.is_empty() {
-            out.push_str(&" ".repeat(content_indent));
+            push_indent(&mut out, content_indent);
             out.push_str(line);
         }
     }
     Some(out)
 }
 
+fn push_single_quoted(out: &mut String, text: &str) {
+    out.push('\'');
+    for (index, part) in text.split('\'').enumerate() {
+        if index > 0 {
+            out.push_str("''");
+        }
+        out.push_str(part);
+    }
+    out.push('\'');
+}
+
 fn double_quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
+    push_double_quoted(&mut out, text);
+    out
+}
+
+fn push_double_quoted(out: &mut String, text: &str) {
+    use std::fmt::Write;
+    out.reserve(text.len() + 2);
     out.push('"');
     for c in text.chars() {
         match c {
@@ -245,13 +296,17 @@ fn double_quoted(text: &str) -> String {
             '\u{a0}' => out.push_str("\\_"),
             '\u{2028}' => out.push_str("\\L"),
             '\u{2029}' => out.push_str("\\P"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if c.is_control() || c == '\u{feff}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            // Writing to a String cannot fail.
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control() || c == '\u{feff}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
             c => out.push(c),
         }
     }
     out.push('"');
-    out
 }
 
 fn printable(text: &str) -> bool {
