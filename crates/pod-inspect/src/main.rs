@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use airflow_kit_core::cli::{finish, say, write_stdout};
 use airflow_kit_core::error::EXIT_CODES_HELP;
-use airflow_kit_core::yaml::emit_document;
-use airflow_kit_core::{Error, ExitCode, Node, json_to_yaml};
+use airflow_kit_core::{Error, ExitCode, json_to_yaml};
 use clap::{Parser, Subcommand};
 use pod_inspect::{Kubectl, dags, diagnose, fernet, find_kubectl, fix, parse_duration, status, ui, wait};
 
@@ -115,7 +114,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Status => {
             let snapshot = status::fetch(&kubectl, &release)?;
             let result = status::evaluate(&snapshot);
-            print_node(&status::status_report(&snapshot, &result))?;
+            write_stdout(&status::status_report(&snapshot, &result))?;
             Ok(if result.healthy { ExitCode::Success } else { ExitCode::No })
         }
         Command::Wait { timeout, interval } => run_wait(&kubectl, wait::WaitConfig { release, timeout, interval }),
@@ -145,10 +144,6 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
 
 fn print(report: &serde_json::Value) -> Result<(), Error> {
     write_stdout(&json_to_yaml(report))
-}
-
-fn print_node(report: &Node) -> Result<(), Error> {
-    write_stdout(&emit_document(report))
 }
 
 fn run_wait(kubectl: &Kubectl, config: wait::WaitConfig) -> Result<ExitCode, Error> {
@@ -185,7 +180,7 @@ fn run_wait(kubectl: &Kubectl, config: wait::WaitConfig) -> Result<ExitCode, Err
     match outcome? {
         wait::Outcome::Healthy(snapshot, result) => {
             say(TOOL, &format!("release `{}` is healthy", config.release));
-            print_node(&status::status_report(&snapshot, &result))?;
+            write_stdout(&status::status_report(&snapshot, &result))?;
             Ok(ExitCode::Success)
         }
         wait::Outcome::Failed(snapshot, diagnosis) => {

@@ -1,7 +1,8 @@
 //! `status`: every pod and job of the release, what state each container is in, and whether
 //! the whole release is healthy.
 
-use airflow_kit_core::{Error, Mapping, Node, NodeKind};
+use airflow_kit_core::yaml::emit_entry;
+use airflow_kit_core::{Error, Mapping, Node, NodeKind, Scalar, ScalarStyle};
 
 use crate::kubectl::Kubectl;
 use crate::model::{ContainerStatus, Job, List, Pod};
@@ -203,20 +204,50 @@ pub fn display_status(pod: &Pod) -> String {
     pod.status.phase.clone()
 }
 
-/// The report of `status` (field names documented in README.md), built straight into core's
-/// YAML tree: on a 1,000-pod release a `serde_json::Value` in between cost as much as
-/// parsing kubectl's output.
-pub fn status_report(snapshot: &Snapshot, status: &Status) -> Node {
-    let mut report = Mapping::default();
-    report.insert("release", Node::string(snapshot.release.as_str()));
-    report.insert("namespace", Node::string(snapshot.namespace.as_str()));
-    report.insert("healthy", Node::bool(status.healthy));
-    report.insert("pods", Node::sequence(snapshot.pods.iter().map(pod_report).collect()));
-    report.insert("jobs", Node::sequence(snapshot.jobs.iter().map(job_report).collect()));
-    report.insert("problems", Node::sequence(status.problems.iter().map(problem_report).collect()));
-    report
-        .insert("not_ready", Node::sequence(status.not_ready.iter().map(|name| Node::string(name.as_str())).collect()));
-    mapping_node(report)
+/// The report of `status` as YAML text (field names documented in README.md). Core's emitter
+/// writes every entry; the sequences go one item at a time, each as a one-item entry whose
+/// `key:` line is kept only for the first item. The text is the same as emitting the whole
+/// tree at once, but a 1,000-pod report never holds a tree of 40,000 nodes: building and
+/// freeing that tree cost more than parsing kubectl's output.
+pub fn status_report(snapshot: &Snapshot, status: &Status) -> String {
+    let mut out = String::with_capacity(1024 * (1 + snapshot.pods.len()));
+    push_entry(&mut out, "release", &Node::string(snapshot.release.as_str()));
+    push_entry(&mut out, "namespace", &Node::string(snapshot.namespace.as_str()));
+    push_entry(&mut out, "healthy", &Node::bool(status.healthy));
+    push_sequence_entry(&mut out, "pods", snapshot.pods.iter().map(pod_report));
+    push_sequence_entry(&mut out, "jobs", snapshot.jobs.iter().map(job_report));
+    push_sequence_entry(&mut out, "problems", status.problems.iter().map(problem_report));
+    push_sequence_entry(&mut out, "not_ready", status.not_ready.iter().map(|name| Node::string(name.as_str())));
+    out
+}
+
+/// A top-level `key: value` of a report, as `emit_document` writes each entry of a mapping.
+fn push_entry(out: &mut String, key: &str, value: &Node) {
+    out.push_str(&emit_entry(&report_key(key), value, 0));
+}
+
+/// A top-level `key:` and its sequence, one item at a time (see [`status_report`]).
+fn push_sequence_entry(out: &mut String, key: &str, items: impl Iterator<Item = Node>) {
+    let key = report_key(key);
+    let mut first = true;
+    for item in items {
+        let entry = emit_entry(&key, &Node::sequence(vec![item]), 0);
+        if first {
+            out.push_str(&entry);
+            first = false;
+        } else if let Some((_key_line, item_lines)) = entry.split_once('\n') {
+            // A non-empty sequence starts on the line after `key:`; the rest is the item.
+            out.push_str(item_lines);
+        }
+    }
+    if first {
+        push_entry(out, key.text.as_str(), &Node::sequence(Vec::new()));
+    }
+}
+
+/// A report key as a tool makes it: the emitter chooses its quoting.
+fn report_key(key: &str) -> Scalar {
+    Scalar { text: key.to_string(), style: ScalarStyle::Auto, tag: None }
 }
 
 /// One problem of the report; `wait` and `diagnose` show the same fields.
@@ -348,6 +379,54 @@ mod tests {
             &["ImagePullBackOff"],
         );
         check(json!({"status": {"phase": "Succeeded"}}), "Completed", &[]);
+    }
+
+    /// The whole report as one tree, emitted at once: what `status_report` streams must be
+    /// exactly this text.
+    fn report_as_one_tree(snapshot: &Snapshot, status: &Status) -> String {
+        let mut report = Mapping::default();
+        report.insert("release", Node::string(snapshot.release.as_str()));
+        report.insert("namespace", Node::string(snapshot.namespace.as_str()));
+        report.insert("healthy", Node::bool(status.healthy));
+        report.insert("pods", Node::sequence(snapshot.pods.iter().map(pod_report).collect()));
+        report.insert("jobs", Node::sequence(snapshot.jobs.iter().map(job_report).collect()));
+        report.insert("problems", Node::sequence(status.problems.iter().map(problem_report).collect()));
+        let not_ready = status.not_ready.iter().map(|name| Node::string(name.as_str())).collect();
+        report.insert("not_ready", Node::sequence(not_ready));
+        airflow_kit_core::yaml::emit_document(&Node::new(NodeKind::Mapping(report)))
+    }
+
+    fn check_report(snapshot: &Snapshot) -> String {
+        let status = evaluate(snapshot);
+        let streamed = status_report(snapshot, &status);
+        assert_eq!(streamed, report_as_one_tree(snapshot, &status));
+        streamed
+    }
+
+    #[test]
+    fn streamed_report_is_the_whole_tree_emitted_at_once() {
+        let empty = check_report(&Snapshot { release: "yes".into(), namespace: "on".into(), ..Snapshot::default() });
+        assert_eq!(
+            empty,
+            "release: \"yes\"\nnamespace: \"on\"\nhealthy: true\npods: []\njobs: []\nproblems: []\nnot_ready: []\n"
+        );
+        let pods = vec![
+            pod(json!({"metadata": {"name": "airflow-worker-0", "labels": {"component": "worker"}},
+                "spec": {"initContainers": [{"name": "git-sync-init"}], "containers": [{"name": "worker"}]},
+                "status": {"phase": "Pending", "initContainerStatuses": [{"name": "git-sync-init", "restartCount": 4,
+                    "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s\nrestarting: #2"}}}]}})),
+            pod(json!({"metadata": {"name": "null", "labels": {"app.kubernetes.io/name": "postgresql"}},
+                "spec": {"containers": [{"name": "postgresql"}]},
+                "status": {"phase": "Running", "containerStatuses": [{"name": "postgresql", "ready": true, "state": {"running": {}}}]}})),
+            pod(json!({"metadata": {"name": "airflow-scheduler-1"}, "status": {"phase": "Pending"}})),
+        ];
+        let job: Job = serde_json::from_value(json!({"metadata": {"name": "airflow-run-airflow-migrations"},
+            "status": {"failed": 1, "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]}}))
+        .expect("job json");
+        let snapshot = Snapshot { release: "airflow".into(), namespace: "airflow".into(), pods, jobs: vec![job] };
+        let report = check_report(&snapshot);
+        assert!(report.contains("\n  - name: \"null\"\n"), "{report}");
+        assert!(report.contains("    message: |-\n      back-off 5m0s\n      restarting: #2\n"), "{report}");
     }
 
     #[test]
