@@ -84,11 +84,22 @@ pub fn kubectl_command(config: &ClusterConfig) -> Command {
 pub fn read_live_secrets(config: &ClusterConfig) -> Result<LiveSecrets, Error> {
     let command = kubectl_command(config);
     let output = process::run(&command)?;
+    let shown = shown(&command);
     if !output.success() {
-        return Err(process::failed(&command, &output).with_hint(hint_for_kubectl(&output.stderr_text())));
+        let mut error = process::failed(&command, &output).with_hint(hint_for_kubectl(&output.stderr_text()));
+        error.message = error.message.replace(&command.display(), &shown);
+        return Err(error);
     }
-    LiveSecrets::parse(&output.stdout, &format!("`{}`", command.display()))
+    LiveSecrets::parse(&output.stdout, &format!("`{shown}`"))
         .map_err(|error| Error { code: airflow_kit_core::ExitCode::External, ..error })
+}
+
+/// The command line as a person would type it: `kubectl ...` (or `microk8s kubectl ...`), not
+/// the full path found on PATH.
+fn shown(command: &Command) -> String {
+    let full = command.display();
+    let program = process::shell_quote(&command.program.to_string_lossy());
+    format!("{}{}", command.program_name(), full.strip_prefix(&program).unwrap_or(&full))
 }
 
 /// The Secrets of one namespace: name to data (still base64, as the API returns it). Values
