@@ -294,6 +294,23 @@ fn missing_secrets_are_skipped_and_only_fill_generates_them() {
 }
 
 #[test]
+fn the_secret_list_can_come_on_stdin_when_the_document_is_a_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("values.yaml"), "executor: CeleryExecutor\n").expect("write");
+    let list = std::fs::read_to_string(fixtures().join("secrets-af2.json")).expect("fixture");
+    let adopted = adopt(&["values.yaml", "--from-secrets", "-"], &list, "secrets-af2.json", &dir);
+    adopted.run.expect_success();
+    assert!(adopted.kubectl_calls.is_empty());
+    assert_eq!(
+        at(&parse(&adopted.run.stdout), "fernetKey"),
+        Some(live("secrets-af2.json", "airflow-fernet-key", "fernet-key"))
+    );
+    let both = adopt(&["--from-secrets", "-"], &list, "secrets-af2.json", &dir);
+    both.run.expect_code(2).expect_stderr_contains("cannot both come from stdin");
+    assert!(both.run.stdout.is_empty());
+}
+
+#[test]
 fn microk8s_kubectl_is_used_when_there_is_no_kubectl() {
     let dir = tempfile::tempdir().expect("temp dir");
     for args in [&["--from-cluster"][..], &["--from-cluster", "--microk8s", "-n", "data"][..]] {

@@ -16,8 +16,6 @@ use crate::secrets::{AirflowMajor, SecretsConfig, airflow_major, is_set};
 /// Where the live Secrets come from, after flags were parsed and defaults resolved.
 #[derive(Debug, Clone)]
 pub struct ClusterConfig {
-    /// The Helm release whose Secrets are read (`--release`).
-    pub release: String,
     /// The release's namespace (`-n/--namespace`).
     pub namespace: String,
     pub kubeconfig: Option<PathBuf>,
@@ -619,7 +617,6 @@ mod tests {
         assert_eq!(found[0], OsString::from("/bin/microk8s"));
         assert_eq!(find_kubectl(false, |_| None).expect_err("none").code.code(), 3);
         let config = ClusterConfig {
-            release: "airflow".into(),
             namespace: "af".into(),
             kubeconfig: Some(PathBuf::from("/k")),
             context: Some("c".into()),

@@ -144,6 +144,12 @@ struct SecretsArgs {
     fill: bool,
 }
 
+/// Where `--from-cluster` reads the live Secrets: a file (`--from-secrets`) or kubectl.
+enum Source {
+    File(Input),
+    Kubectl(ClusterConfig),
+}
+
 /// How long the one `kubectl get secrets` may take before it is stopped.
 const KUBECTL_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -243,10 +249,10 @@ fn run_from_cluster(args: SecretsArgs, config: &SecretsConfig, input: &Input) ->
         return Err(Error::bad_input("`--from-secrets -` and the values document cannot both come from stdin")
             .with_hint("name the values file as an argument, or give the Secret list as a file"));
     }
-    let cluster = match &secrets_file {
-        Some(_) => None,
-        None => Some(ClusterConfig {
-            release: args.release.clone(),
+    // Where the live Secrets come from, resolved (kubectl found) before any input is read.
+    let source = match secrets_file {
+        Some(file) => Source::File(file),
+        None => Source::Kubectl(ClusterConfig {
             namespace: args.namespace.clone(),
             kubeconfig: args.kubeconfig,
             context: args.context,
@@ -255,14 +261,13 @@ fn run_from_cluster(args: SecretsArgs, config: &SecretsConfig, input: &Input) ->
         }),
     };
     let mut document = Document::read(input)?;
-    let live = match (&secrets_file, &cluster) {
-        (Some(Input::Path(path)), _) => {
+    let live = match &source {
+        Source::File(Input::Path(path)) => {
             let text = airflow_kit_core::yaml::read_text_file(path)?;
             LiveSecrets::parse(text.as_bytes(), &format!("`{}`", path.display()))?
         }
-        (Some(Input::Stdin), _) => LiveSecrets::parse(cli::read_stdin("a Secret list (JSON)")?.as_bytes(), "stdin")?,
-        (None, Some(cluster)) => from_cluster::read_live_secrets(cluster)?,
-        (None, None) => LiveSecrets::default(),
+        Source::File(Input::Stdin) => LiveSecrets::parse(cli::read_stdin("a Secret list (JSON)")?.as_bytes(), "stdin")?,
+        Source::Kubectl(cluster) => from_cluster::read_live_secrets(cluster)?,
     };
     let pinned = from_cluster::pin_from_cluster(&mut document.root, &live, &args.release, config.airflow)?;
     let mut notes = pinned.notes;
