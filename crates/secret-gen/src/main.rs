@@ -19,7 +19,8 @@ static AFTER_HELP: LazyLock<String> = LazyLock::new(|| {
   secret-gen < values.yaml | secret-gen deploy-key --dir ~/.airflow/keys \\
       --repo git@github.com:me/dags.git --branch main --sub-path dags
   helm get values airflow -n airflow -o yaml | secret-gen --from-cluster --release airflow
-  kubectl get secrets -n airflow -o json > live.json && secret-gen values.yaml --from-secrets live.json
+  kubectl get secrets -n airflow -o json > live.json
+  secret-gen values.yaml --from-secrets live.json
 
 Secrets already set are kept; only `--rotate NAME` replaces one. Values are never printed on
 stderr.
