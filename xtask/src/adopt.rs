@@ -36,6 +36,9 @@ pub struct AdoptArgs {
     /// Use MicroK8s' kubectl.
     #[arg(long)]
     pub microk8s: bool,
+    /// A host key fingerprint to trust for a self-hosted Git server (repeatable).
+    #[arg(long, value_name = "SHA256:...")]
+    pub expect_fingerprint: Vec<String>,
     /// Use already built tools from this directory instead of building them (tests).
     #[arg(long, value_name = "DIR", hide = true)]
     pub bin_dir: Option<PathBuf>,
@@ -87,6 +90,9 @@ pub fn adopt(tools: &Tools, args: &AdoptArgs, work: &Path) -> Step<Vec<String>> 
     }
     if let Some(context) = &args.kube_context {
         from_cluster.extend(["--context".into(), context.clone()]);
+    }
+    if args.microk8s {
+        from_cluster.push("--microk8s".into());
     }
     let mut document = tools.run("secret-gen", &from_cluster, Some(&user_values))?;
 
@@ -147,7 +153,10 @@ pub fn adopt(tools: &Tools, args: &AdoptArgs, work: &Path) -> Step<Vec<String>> 
                     .to_string(),
             ),
             Some(_) => {
-                let verify = ["verify".to_string(), state_values.display().to_string()];
+                let mut verify = vec!["verify".to_string(), state_values.display().to_string()];
+                for fingerprint in &args.expect_fingerprint {
+                    verify.extend(["--expect-fingerprint".into(), fingerprint.clone()]);
+                }
                 if let Err(failed) = tools.run("known-hosts", &verify, None) {
                     problems.push(format!(
                         "knownHosts has lines that are not verified ({}); fix: `known-hosts < values.yaml` re-pins them from the published keys",

@@ -223,6 +223,7 @@ impl Install {
             kube_context: s.kube_context.clone(),
             helm: s.helm.clone(),
             microk8s: s.microk8s,
+            expect_fingerprint: s.expect_fingerprints.clone(),
             bin_dir: None,
         }
     }
