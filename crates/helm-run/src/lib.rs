@@ -2,6 +2,7 @@
 //! touched run first. One plain function per subcommand, each taking its `Config`; reports
 //! are JSON values that `main` prints as YAML. Nothing here reads argv or env, or prints.
 
+pub mod cli;
 pub mod failure;
 pub mod helm;
 pub mod interrupt;

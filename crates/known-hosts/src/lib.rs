@@ -2,6 +2,7 @@
 //! publishes (or the user pinned), and write them to `dags.gitSync.knownHosts`; `verify`
 //! checks an existing block or known_hosts file line by line.
 
+pub mod cli;
 pub mod entry;
 pub mod published;
 pub mod scan;

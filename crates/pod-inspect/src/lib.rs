@@ -2,6 +2,7 @@
 //! is it healthy, are the DAGs there, what broke and how to fix it. The library never reads
 //! argv or env, never touches stdin/stdout, never exits; `main.rs` does those.
 
+pub mod cli;
 pub mod dags;
 pub mod diagnose;
 pub mod fernet;

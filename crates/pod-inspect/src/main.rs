@@ -2,98 +2,14 @@
 //! print the YAML report on stdout and progress on stderr, map the result to an exit code.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 use airflow_kit_core::cli::{finish, say, write_stdout};
-use airflow_kit_core::error::EXIT_CODES_HELP;
 use airflow_kit_core::{Error, ExitCode, json_to_yaml};
-use clap::{Parser, Subcommand};
-use pod_inspect::{Kubectl, dags, diagnose, fernet, find_kubectl, fix, parse_duration, status, ui, wait};
-
-const TOOL: &str = "pod-inspect";
-
-const AFTER_HELP: &str = "\
-Examples:
-  pod-inspect status                      # every pod and job of release `airflow` in namespace `airflow`
-  pod-inspect wait --timeout 15m && pod-inspect dags
-  pod-inspect diagnose -n data --release airflow-prod
-  pod-inspect fix                         # shows the deletes, asks before running them
-  pod-inspect ui --port 8080              # http://127.0.0.1:8080";
-
-#[derive(Parser)]
-#[command(name = TOOL, version, about = "Read an Airflow release on Kubernetes: status, wait, DAG sync check, diagnosis with fixes, cleanup, UI access",
-    after_help = format!("{AFTER_HELP}\n\n{EXIT_CODES_HELP}"))]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-    /// The kubeconfig file kubectl uses (kubectl's default when not given).
-    #[arg(long, global = true)]
-    kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context to use.
-    #[arg(long, global = true)]
-    context: Option<String>,
-    /// The release's namespace.
-    #[arg(short = 'n', long, global = true, default_value = "airflow")]
-    namespace: String,
-    /// The Helm release name.
-    #[arg(long, global = true, default_value = "airflow")]
-    release: String,
-    /// How long one kubectl call may take.
-    #[arg(long, global = true, default_value = "60s", value_parser = parse_duration)]
-    request_timeout: Duration,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Every pod of the release (component, phase, ready, restarts, container states) and its
-    /// jobs; exit 0 when healthy, 1 when not.
-    Status,
-    /// Poll until the release is healthy; stop early (exit 1, with the diagnosis) on a failure
-    /// that waiting cannot heal.
-    Wait {
-        /// Give up after this long (`15m`, `900s`, `1h`).
-        #[arg(long, default_value = "15m", value_parser = parse_duration)]
-        timeout: Duration,
-        /// Time between polls.
-        #[arg(long, default_value = "5s", value_parser = parse_duration)]
-        interval: Duration,
-    },
-    /// Look inside a pod running git-sync: the commit `/opt/airflow/dags/repo` points at and
-    /// the DAG files under the sub-path; exit 1 when either is missing.
-    Dags {
-        /// The pod to look into (default: a running worker, dag-processor or scheduler).
-        #[arg(long)]
-        pod: Option<String>,
-        /// The DAG folder inside the repository (default: from the release's airflow.cfg).
-        #[arg(long)]
-        sub_path: Option<String>,
-    },
-    /// Match events, container states and logs against the known failures; each finding has
-    /// its evidence, cause and fix. Exit 1 when there is any finding.
-    Diagnose,
-    /// Delete the release's failed migration jobs and failed or crash-looping pods (by the
-    /// release's label selector). Shows the commands and asks first, unless `--yes`.
-    Fix {
-        /// Delete without asking.
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Print the release's Fernet key (decoded from `<release>-fernet-key`).
-    FernetKey,
-    /// Port-forward to the UI (api-server on Airflow 3, webserver on Airflow 2), or print the
-    /// NodePort URL. Ctrl-C ends the forward.
-    Ui {
-        /// The local port.
-        #[arg(long, default_value_t = 8080)]
-        port: u16,
-        /// The local address to bind; anything but loopback exposes the UI to the network.
-        #[arg(long, default_value = "127.0.0.1")]
-        address: String,
-    },
-}
+use clap::Parser;
+use pod_inspect::cli::{Cli, Command, TOOL};
+use pod_inspect::{Kubectl, dags, diagnose, fernet, find_kubectl, fix, status, ui, wait};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();

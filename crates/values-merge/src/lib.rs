@@ -2,6 +2,7 @@
 //! cumulative values file, show the chart's effective values, check them against the chart's
 //! schema, and explain or diff the result.
 
+pub mod cli;
 pub mod inplace;
 pub mod merge;
 pub mod report;

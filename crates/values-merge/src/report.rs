@@ -1,8 +1,8 @@
 //! The two report modes: `--explain` (which input set each value) and `--diff` (what would
 //! change against a file), both as YAML with secrets masked.
 
-use airflow_kit_core::secrets::{REDACTED, is_secret_path};
 use airflow_kit_core::Node;
+use airflow_kit_core::secrets::{REDACTED, is_secret_path};
 use serde_json::{Value, json};
 
 // The leaf walk and the path spelling are shared with helm-run's no-silent-drop check.
