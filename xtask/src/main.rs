@@ -4,6 +4,7 @@
 mod adopt;
 mod bench;
 mod ci;
+mod dist;
 mod install;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,8 @@ enum Task {
     /// Take over an install made by hand: rebuild the cumulative values from the release, pin
     /// the secrets the chart generated to their live values, keep and check the deploy key.
     Adopt(adopt::AdoptArgs),
+    /// Man pages and bash, zsh and fish completions for every tool, into target/dist.
+    Dist(dist::DistArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,6 +49,7 @@ fn main() -> anyhow::Result<()> {
             let code = adopt::run(&shell, &args)?;
             std::process::exit(code);
         }
+        Task::Dist(args) => dist::run(&args),
     }
 }
 
