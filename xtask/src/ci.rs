@@ -20,9 +20,9 @@ pub fn run(shell: &Shell) -> anyhow::Result<()> {
 
     step("tests");
     if cmd!(shell, "cargo nextest --version").quiet().ignore_stdout().ignore_stderr().run().is_ok() {
-        cmd!(shell, "cargo nextest run --workspace --no-fail-fast --failure-output final").run()?;
-        // nextest does not run doctests.
+        // nextest does not run doctests; they go first so nextest's summary closes the log.
         cmd!(shell, "cargo test --workspace --doc --quiet").run()?;
+        cmd!(shell, "cargo nextest run --workspace --no-fail-fast --failure-output final").run()?;
     } else {
         cmd!(shell, "cargo test --workspace --no-fail-fast").run()?;
     }
