@@ -24,6 +24,38 @@ pub fn bin_dir() -> &'static Path {
     })
 }
 
+/// The xtask binary, built once per test process (the workspace build above excludes it).
+pub fn xtask_bin() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "xtask"])
+            .current_dir(workspace_root())
+            .status()
+            .expect("cargo build runs");
+        assert!(status.success(), "building xtask failed");
+        bin_dir().join("xtask")
+    })
+}
+
+/// Every file under `dir` with its bytes, to show a run changed nothing.
+pub fn files_under(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    files
+}
+
 /// The workspace root (where Cargo.toml with [workspace] is).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()

@@ -65,6 +65,19 @@ impl Sshd {
         self.dir.path().join(format!("host_{kind}.pub"))
     }
 
+    /// The SHA256 fingerprints of the three host keys, as `ssh-keygen -lf` prints them: what
+    /// a person checks out of band before passing `--expect-fingerprint`.
+    pub fn host_fingerprints(&self) -> Vec<String> {
+        ["ed25519", "ecdsa", "rsa"]
+            .iter()
+            .map(|kind| {
+                let output =
+                    Command::new("ssh-keygen").arg("-lf").arg(self.host_public_key(kind)).output().expect("ssh-keygen");
+                String::from_utf8_lossy(&output.stdout).split_whitespace().nth(1).expect("fingerprint").to_string()
+            })
+            .collect()
+    }
+
     /// Lets `public_key` (an OpenSSH `.pub` line) log in.
     pub fn authorize(&self, public_key: &str) {
         let path = self.dir.path().join("authorized_keys");

@@ -4,32 +4,15 @@
 //! generated. helm and kubectl are stand-ins (no Kubernetes API runs here) replaying their
 //! exact formats; the deploy key and knownHosts are judged by a real sshd and real git.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
-use airflow_kit_tests::bins::{Run, bin_dir, run_command, workspace_root};
+use airflow_kit_tests::bins::{Run, bin_dir, files_under, run_command, workspace_root, xtask_bin};
 use airflow_kit_tests::sshd::Sshd;
 use base64::Engine;
 
 const FERNET: &str = "8XQ0a6tGFqV5m5mXfHqE3vbf2b0cM8Hq3s1n0o9qG2U=";
 const REDIS: &str = "r3disLivePassw0rd";
 const WEBSERVER_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
-
-fn xtask() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "xtask"])
-            .current_dir(workspace_root())
-            .status()
-            .expect("cargo");
-        assert!(status.success(), "building xtask failed");
-        bin_dir().join("xtask")
-    })
-}
 
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -84,23 +67,11 @@ fn manual_install(server: &Sshd) -> Manual {
     Manual { dir, key }
 }
 
-/// The sshd's host key fingerprints, as a person would check them out of band.
-fn fingerprints(server: &Sshd) -> Vec<String> {
-    ["ed25519", "ecdsa", "rsa"]
-        .iter()
-        .map(|kind| {
-            let output =
-                Command::new("ssh-keygen").arg("-lf").arg(server.host_public_key(kind)).output().expect("ssh-keygen");
-            String::from_utf8_lossy(&output.stdout).split_whitespace().nth(1).expect("fingerprint").to_string()
-        })
-        .collect()
-}
-
 fn adopt(manual: &Manual, server: &Sshd) -> Run {
     let fixtures = workspace_root().join("tests/fixtures");
     let stand_ins = fixtures.join("adopt/bin");
     let path = format!("{}:{}", stand_ins.display(), std::env::var("PATH").unwrap_or_default());
-    let mut command = Command::new(xtask());
+    let mut command = Command::new(xtask_bin());
     command
         .current_dir(manual.dir.path())
         .args(["adopt", "--state-dir", "state", "--bin-dir"])
@@ -113,26 +84,10 @@ fn adopt(manual: &Manual, server: &Sshd) -> Run {
         .env("ADOPT_USER_VALUES", manual.dir.path().join("user-values.yaml"))
         .env("ADOPT_USER_VALUES_JSON", manual.dir.path().join("user-values.json"))
         .env("ADOPT_SECRETS", manual.dir.path().join("secrets.json"));
-    for fingerprint in fingerprints(server) {
+    for fingerprint in server.host_fingerprints() {
         command.args(["--expect-fingerprint", &fingerprint]);
     }
     run_command(command, None)
-}
-
-fn state_files(state: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![state.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.insert(path.clone(), std::fs::read(&path).expect("read"));
-            }
-        }
-    }
-    files
 }
 
 #[test]
@@ -157,10 +112,10 @@ fn adopt_pins_the_live_secrets_keeps_the_key_and_changes_nothing_the_second_time
         "the live key is kept"
     );
 
-    let before = state_files(&state);
+    let before = files_under(&state);
     let second = adopt(&manual, &server);
     second.expect_success();
-    assert_eq!(state_files(&state), before, "a second adopt changed the state directory");
+    assert_eq!(files_under(&state), before, "a second adopt changed the state directory");
 
     let argv = std::fs::read_to_string(manual.dir.path().join("argv.log")).expect("argv log");
     let key_b64 = b64(&manual.key);

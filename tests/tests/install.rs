@@ -3,29 +3,12 @@
 //! chart is a local chart carrying the real values.yaml and values.schema.json of chart 1.15.0
 //! and 1.20.0. Every step runs for real, through a real `git ls-remote` and real `helm template`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
-use airflow_kit_tests::bins::{Run, bin_dir, run_command, shared_dir, workspace_root};
+use airflow_kit_tests::bins::{Run, bin_dir, files_under, run_command, shared_dir, xtask_bin};
 use airflow_kit_tests::sshd::Sshd;
 use airflow_kit_tests::tools::{Tool, require_tool};
-
-/// The xtask binary, built once (the harness builds the tools, not xtask).
-fn xtask() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "xtask"])
-            .current_dir(workspace_root())
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building xtask failed");
-        bin_dir().join("xtask")
-    })
-}
 
 /// A local chart: the real values and schema of `version`, our own small templates.
 fn local_chart(dir: &Path, version: &str) -> PathBuf {
@@ -54,44 +37,16 @@ fn local_chart(dir: &Path, version: &str) -> PathBuf {
     chart
 }
 
-fn fingerprints(server: &Sshd) -> Vec<String> {
-    ["ed25519", "ecdsa", "rsa"]
-        .iter()
-        .map(|kind| {
-            let output =
-                Command::new("ssh-keygen").arg("-lf").arg(server.host_public_key(kind)).output().expect("ssh-keygen");
-            String::from_utf8_lossy(&output.stdout).split_whitespace().nth(1).expect("fingerprint").to_string()
-        })
-        .collect()
-}
-
 fn install(dir: &Path, chart: &Path, server: &Sshd, helm: &Path) -> Run {
-    let mut command = Command::new(xtask());
+    let mut command = Command::new(xtask_bin());
     command.current_dir(dir).args(["install", "--dry-run", "--bin-dir"]).arg(bin_dir());
     command.args(["--repo", &server.repo_url(), "--branch", "main", "--sub-path", "dags", "--state-dir", "state"]);
     command.arg("--chart").arg(chart).arg("--helm").arg(helm);
-    for fingerprint in fingerprints(server) {
+    for fingerprint in server.host_fingerprints() {
         command.args(["--expect-fingerprint", &fingerprint]);
     }
     command.arg("-f").arg("mine.yaml");
     run_command(command, None)
-}
-
-/// Every file under the state directory with its bytes.
-fn snapshot(state: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![state.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.insert(path.clone(), std::fs::read(&path).expect("read"));
-            }
-        }
-    }
-    files
 }
 
 /// The secret values in the cumulative file, plus the private key: none may reach any output.
@@ -172,10 +127,10 @@ fn dry_run_install_is_proven_by_real_git_and_real_helm_and_is_idempotent() {
         assert_eq!(mode(&state.join("values.yaml")), 0o600);
 
         // Again: nothing changes, byte for byte (same secrets, same key, same values).
-        let before = snapshot(&state);
+        let before = files_under(&state);
         let third = install(dir.path(), &chart, &server, &helm);
         third.expect_success();
-        assert_eq!(snapshot(&state), before, "a second run changed the state directory");
+        assert_eq!(files_under(&state), before, "a second run changed the state directory");
 
         // The key removed from the server: the run stops at the access check, before Helm.
         server.deauthorize_all();
@@ -190,7 +145,7 @@ fn dry_run_install_is_proven_by_real_git_and_real_helm_and_is_idempotent() {
 #[test]
 fn missing_required_settings_are_named() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut command = Command::new(xtask());
+    let mut command = Command::new(xtask_bin());
     command.current_dir(dir.path()).args(["install", "--dry-run", "--bin-dir"]).arg(bin_dir());
     let run = run_command(command, None);
     assert_ne!(run.code, 0, "{run}");

@@ -4,7 +4,6 @@
 //! key and knownHosts, and check both for real, reporting each problem with its fix.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use airflow_kit_core::{Document, Node};
 use anyhow::Context;
@@ -209,19 +208,7 @@ fn key_in_values(root: &Node, secret_name: &str) -> Option<Vec<u8>> {
 
 /// The private key in the live Secret `<name>` (its `gitSshKey`), decoded; None when absent.
 fn key_in_cluster(args: &AdoptArgs, name: &str) -> Step<Option<Vec<u8>>> {
-    let mut command = if args.microk8s {
-        let mut c = Command::new("microk8s");
-        c.arg("kubectl");
-        c
-    } else {
-        Command::new("kubectl")
-    };
-    if let Some(kubeconfig) = &args.kubeconfig {
-        command.arg("--kubeconfig").arg(kubeconfig);
-    }
-    if let Some(context) = &args.kube_context {
-        command.args(["--context", context]);
-    }
+    let mut command = crate::install::kubectl(args.microk8s, args.kubeconfig.as_deref(), args.kube_context.as_deref());
     command.args(["get", "secret", name, "--namespace", &args.namespace, "-o", "json"]);
     let output = command.output().map_err(|e| stop(3, format!("cannot run kubectl: {e}")))?;
     if !output.status.success() {

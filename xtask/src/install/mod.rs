@@ -247,16 +247,7 @@ impl Install {
                 }
             }
         }
-        let mut kubectl =
-            if s.microk8s { vec!["microk8s".to_string(), "kubectl".into()] } else { vec!["kubectl".to_string()] };
-        if let Some(kubeconfig) = &s.kubeconfig {
-            kubectl.extend(["--kubeconfig".into(), kubeconfig.display().to_string()]);
-        }
-        if let Some(context) = &s.kube_context {
-            kubectl.extend(["--context".into(), context.clone()]);
-        }
-        let output = Command::new(&kubectl[0])
-            .args(&kubectl[1..])
+        let output = kubectl(s.microk8s, s.kubeconfig.as_deref(), s.kube_context.as_deref())
             .args(["get", "storageclass", "-o", "json"])
             .output()
             .map_err(|e| stop(3, format!("`kubectl get storageclass`: {e}")))?;
@@ -312,14 +303,9 @@ impl Install {
     fn apply_manifest(&self, manifest: &Path) -> Step<()> {
         let s = &self.settings;
         let namespace = format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {}\n", s.namespace);
-        let mut kubectl =
-            if s.microk8s { vec!["microk8s".to_string(), "kubectl".into()] } else { vec!["kubectl".to_string()] };
-        if let Some(kubeconfig) = &s.kubeconfig {
-            kubectl.extend(["--kubeconfig".into(), kubeconfig.display().to_string()]);
-        }
         for (what, input) in [("namespace", Some(namespace)), ("deploy key Secret", None)] {
-            let mut command = Command::new(&kubectl[0]);
-            command.args(&kubectl[1..]).arg("apply").arg("-f");
+            let mut command = kubectl(s.microk8s, s.kubeconfig.as_deref(), s.kube_context.as_deref());
+            command.arg("apply").arg("-f");
             match &input {
                 Some(_) => command.arg("-"),
                 None => command.arg(manifest),
@@ -448,6 +434,24 @@ impl Install {
     fn tool(&self, name: &str, args: &[String], stdin: Option<&str>) -> Step<String> {
         self.tools.run(name, args, stdin)
     }
+}
+
+/// `kubectl` (or `microk8s kubectl`) with the cluster flags, ready for a verb.
+pub fn kubectl(microk8s: bool, kubeconfig: Option<&Path>, context: Option<&str>) -> Command {
+    let mut command = if microk8s {
+        let mut command = Command::new("microk8s");
+        command.arg("kubectl");
+        command
+    } else {
+        Command::new("kubectl")
+    };
+    if let Some(kubeconfig) = kubeconfig {
+        command.arg("--kubeconfig").arg(kubeconfig);
+    }
+    if let Some(context) = context {
+        command.args(["--context", context]);
+    }
+    command
 }
 
 /// Why `git ls-remote` failed.
