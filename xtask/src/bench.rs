@@ -11,6 +11,7 @@ mod helm_run;
 mod known_hosts;
 mod pod_inspect;
 mod secret_gen;
+mod startup;
 mod values_merge;
 
 #[derive(clap::Args)]
@@ -33,6 +34,7 @@ pub struct Bench<'a> {
 type Group = (&'static str, fn(&Bench) -> anyhow::Result<()>);
 
 const GROUPS: &[Group] = &[
+    ("startup", startup::run),
     ("values-merge", values_merge::run),
     ("secret-gen", secret_gen::run),
     ("known-hosts", known_hosts::run),
