@@ -137,6 +137,22 @@ fn explain_and_diff_report_sources_and_mask_secrets() {
     assert!(!diff.stdout.contains("secret") && !diff.stderr.contains("new-secret"), "a secret leaked\n{diff}");
 }
 
+/// Warnings about numbers name the path, never the value: a numeric password is a password.
+#[test]
+fn number_warnings_never_show_the_value() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let values = write(dir.path(), "values.yaml", "redis:\n  password: 73911842065\n");
+    let run = run_tool(
+        "values-merge",
+        &[&values, "--set", "postgresql.auth.postgresPassword=9007199254740993"],
+        None,
+        dir.path(),
+    );
+    run.expect_success().expect_stderr_contains("`redis.password` is a number of 1000000 or more");
+    run.expect_stderr_contains("`postgresql.auth.postgresPassword` is an integer beyond 2^53");
+    assert!(!run.stderr.contains("73911842065") && !run.stderr.contains("9007199254740993"), "{run}");
+}
+
 #[test]
 fn defaults_show_what_the_chart_sees() {
     let dir = tempfile::tempdir().expect("temp dir");

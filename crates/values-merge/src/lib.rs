@@ -253,10 +253,10 @@ fn warn_about_big_integers<'a>(node: &'a Node, path: &mut Vec<&'a str>, warnings
                 _ => false,
             };
             if big {
+                // The path only, never the value: a numeric password is still a password.
                 warnings.push(format!(
-                    "warning: `{}` is {}: Helm prints numbers from values files of 1000000 and more as `1e+06` where a template uses them directly; quote it if it is meant as text",
-                    report::dotted(path),
-                    node.as_scalar().map(|s| s.text.as_str()).unwrap_or_default()
+                    "warning: `{}` is a number of 1000000 or more: Helm prints such numbers from values files as `1e+06` where a template uses them directly; quote it if it is meant as text",
+                    report::dotted(path)
                 ));
             }
         }
@@ -272,7 +272,7 @@ fn warn_about_unrepresentable_integers(node: &Node, warnings: &mut Vec<String>) 
             && leaf.node.span.is_none()
         {
             warnings.push(format!(
-                "warning: `{}` = {value} cannot be kept exactly in a values file (Helm reads file numbers as float64); pass it with `--set-string` if it is an identifier",
+                "warning: `{}` is an integer beyond 2^53, which a values file cannot keep exactly (Helm reads file numbers as float64); pass it with `--set-string` if it is an identifier",
                 report::dotted(&leaf.path)
             ));
         }
