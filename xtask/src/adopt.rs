@@ -9,7 +9,7 @@ use airflow_kit_core::{Document, Node};
 use anyhow::Context;
 use base64::Engine;
 
-use crate::install::{Access, Step, Tools, ls_remote, prepare_state_dir, progress, read, say, stop};
+use crate::install::{Access, Step, Tools, helm_flags, ls_remote, prepare_state_dir, progress, read, say, stop};
 
 /// The name of the deploy key file in the state directory (the install uses the same).
 pub const KEY_NAME: &str = "airflow_deploy_key";
@@ -182,15 +182,7 @@ pub fn adopt(tools: &Tools, args: &AdoptArgs, work: &Path) -> Step<Vec<String>> 
 fn helm_args(args: &AdoptArgs, subcommand: &str) -> Vec<String> {
     let mut out =
         vec![subcommand.to_string(), "--release".into(), args.release.clone(), "-n".into(), args.namespace.clone()];
-    if let Some(helm) = &args.helm {
-        out.extend(["--helm".into(), helm.display().to_string()]);
-    }
-    if let Some(kubeconfig) = &args.kubeconfig {
-        out.extend(["--kubeconfig".into(), kubeconfig.display().to_string()]);
-    }
-    if let Some(context) = &args.kube_context {
-        out.extend(["--kube-context".into(), context.clone()]);
-    }
+    out.extend(helm_flags(args.helm.as_deref(), args.kubeconfig.as_deref(), args.kube_context.as_deref()));
     out
 }
 

@@ -406,15 +406,7 @@ impl Install {
 
     fn with_helm_flags(&self, mut args: Vec<String>) -> Vec<String> {
         let s = &self.settings;
-        if let Some(helm) = &s.helm {
-            args.extend(["--helm".into(), helm.display().to_string()]);
-        }
-        if let Some(kubeconfig) = &s.kubeconfig {
-            args.extend(["--kubeconfig".into(), kubeconfig.display().to_string()]);
-        }
-        if let Some(context) = &s.kube_context {
-            args.extend(["--kube-context".into(), context.clone()]);
-        }
+        args.extend(helm_flags(s.helm.as_deref(), s.kubeconfig.as_deref(), s.kube_context.as_deref()));
         args
     }
 
@@ -434,6 +426,21 @@ impl Install {
     fn tool(&self, name: &str, args: &[String], stdin: Option<&str>) -> Step<String> {
         self.tools.run(name, args, stdin)
     }
+}
+
+/// helm-run's flags for which helm and which cluster.
+pub fn helm_flags(helm: Option<&Path>, kubeconfig: Option<&Path>, context: Option<&str>) -> Vec<String> {
+    let mut flags = Vec::new();
+    if let Some(helm) = helm {
+        flags.extend(["--helm".into(), helm.display().to_string()]);
+    }
+    if let Some(kubeconfig) = kubeconfig {
+        flags.extend(["--kubeconfig".into(), kubeconfig.display().to_string()]);
+    }
+    if let Some(context) = context {
+        flags.extend(["--kube-context".into(), context.to_string()]);
+    }
+    flags
 }
 
 /// `kubectl` (or `microk8s kubectl`) with the cluster flags, ready for a verb.
