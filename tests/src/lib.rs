@@ -3,6 +3,7 @@
 
 pub mod bins;
 pub mod helm;
+pub mod http;
 pub mod sshd;
 pub mod tools;
 

@@ -4,16 +4,16 @@
 //! (the upgrade itself, pending releases, NOTES, Ctrl-C) uses the stand-in scripts under
 //! tests/fixtures/helm-run/, which replay output captured from real helm.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use airflow_kit_tests::Run;
 use airflow_kit_tests::bins::{run_command, shared_dir, tool_command, workspace_root};
+use airflow_kit_tests::http::{HttpServer, Response, json};
 use airflow_kit_tests::tools::helms;
 
 const GOOD_VALUES: &str = "executor: KubernetesExecutor\ndags:\n  gitSync:\n    enabled: true\n    repo: git@github.com:me/dags.git\n    branch: main\n";
@@ -127,88 +127,39 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A tiny HTTP/1.1 server on 127.0.0.1: answers GETs from a handler, records each path.
-struct HttpServer {
-    port: u16,
-    requests: Arc<Mutex<Vec<String>>>,
+/// Serves the files of a directory (the chart repository).
+fn static_dir(dir: PathBuf) -> HttpServer {
+    HttpServer::start(Box::new(move |_, path| {
+        let name = path.trim_start_matches('/');
+        if name.contains("..") {
+            return Response::NotFound;
+        }
+        match std::fs::read(dir.join(name)) {
+            Ok(body) => Response::Ok { content_type: "application/octet-stream", body },
+            Err(_) => Response::NotFound,
+        }
+    }))
 }
 
-type Handler = dyn Fn(&str) -> Option<(&'static str, Vec<u8>)> + Send + Sync;
+/// Just enough of a Kubernetes API for `helm status`: a version and no release secrets.
+fn fake_kubernetes() -> HttpServer {
+    HttpServer::start(Box::new(|_, path| {
+        if path == "/version" {
+            return json(
+                &serde_json::json!({"major": "1", "minor": "31", "gitVersion": "v1.31.0", "platform": "linux/amd64"}),
+            );
+        }
+        if path.starts_with("/api/v1/namespaces/") && path.ends_with("/secrets") {
+            return json(
+                &serde_json::json!({"kind": "SecretList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": []}),
+            );
+        }
+        Response::NotFound
+    }))
+}
 
-impl HttpServer {
-    fn start(handler: Box<Handler>) -> HttpServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let seen = requests.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).is_err() {
-                    continue;
-                }
-                loop {
-                    let mut header = String::new();
-                    if reader.read_line(&mut header).map(|n| n == 0).unwrap_or(true) || header == "\r\n" {
-                        break;
-                    }
-                }
-                let target = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                seen.lock().expect("lock").push(target.clone());
-                let path = target.split('?').next().unwrap_or("/").to_string();
-                let response = match handler(&path) {
-                    Some((content_type, body)) => {
-                        let mut head = format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                            body.len()
-                        )
-                        .into_bytes();
-                        head.extend(body);
-                        head
-                    }
-                    None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
-                };
-                let _ = stream.write_all(&response);
-            }
-        });
-        HttpServer { port, requests }
-    }
-
-    /// Serves the files of a directory (the chart repository).
-    fn static_dir(dir: PathBuf) -> HttpServer {
-        HttpServer::start(Box::new(move |path| {
-            let name = path.trim_start_matches('/');
-            if name.contains("..") {
-                return None;
-            }
-            std::fs::read(dir.join(name)).ok().map(|bytes| ("application/octet-stream", bytes))
-        }))
-    }
-
-    /// Just enough of a Kubernetes API for `helm status`: a version and no release secrets.
-    fn fake_kubernetes() -> HttpServer {
-        HttpServer::start(Box::new(|path| {
-            if path == "/version" {
-                let body = r#"{"major":"1","minor":"31","gitVersion":"v1.31.0","platform":"linux/amd64"}"#;
-                return Some(("application/json", body.as_bytes().to_vec()));
-            }
-            if path.starts_with("/api/v1/namespaces/") && path.ends_with("/secrets") {
-                let body = r#"{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}"#;
-                return Some(("application/json", body.as_bytes().to_vec()));
-            }
-            None
-        }))
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn requests(&self) -> Vec<String> {
-        self.requests.lock().expect("lock").clone()
-    }
+fn url(server: &HttpServer) -> String {
+    format!("http://127.0.0.1:{}", server.port)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -221,17 +172,17 @@ fn repo_adds_once_then_changes_nothing_and_search_finds_the_chart() {
         let chart = sandbox.chart();
         let served = sandbox.path().join("served");
         std::fs::create_dir_all(&served).expect("mkdir");
-        let server = HttpServer::static_dir(served.clone());
+        let server = static_dir(served.clone());
         let helm_arg = helm.display().to_string();
         sandbox.helm(
             &helm,
             &["package", chart.to_str().expect("utf-8"), "--destination", served.to_str().expect("utf-8")],
         );
-        sandbox.helm(&helm, &["repo", "index", served.to_str().expect("utf-8"), "--url", &server.url()]);
+        sandbox.helm(&helm, &["repo", "index", served.to_str().expect("utf-8"), "--url", &url(&server)]);
 
-        let first = sandbox.helm_run(&["repo", "--helm", &helm_arg, "--repo-url", &server.url()], None);
+        let first = sandbox.helm_run(&["repo", "--helm", &helm_arg, "--repo-url", &url(&server)], None);
         first.expect_success().expect_stdout_contains("change: added").expect_stdout_contains("name: apache-airflow");
-        let second = sandbox.helm_run(&["repo", "--helm", &helm_arg, "--repo-url", &server.url()], None);
+        let second = sandbox.helm_run(&["repo", "--helm", &helm_arg, "--repo-url", &url(&server)], None);
         second.expect_success().expect_stdout_contains("change: unchanged");
         assert!(!second.stdout.contains("repo add"), "{name}: a second run must not add again\n{second}");
 
@@ -246,9 +197,9 @@ fn repo_adds_once_then_changes_nothing_and_search_finds_the_chart() {
             .expect_stdout_contains("gitSyncRepo: \"git@github.com:me/dags.git\"");
 
         // A different URL replaces the entry, once.
-        let other = HttpServer::static_dir(served.clone());
+        let other = static_dir(served.clone());
         sandbox
-            .helm_run(&["repo", "--helm", &helm_arg, "--repo-url", &other.url()], None)
+            .helm_run(&["repo", "--helm", &helm_arg, "--repo-url", &url(&other)], None)
             .expect_success()
             .expect_stdout_contains("change: replaced");
         assert!(server.requests().iter().any(|path| path.ends_with("index.yaml")), "{name}: the index was fetched");
@@ -260,8 +211,8 @@ fn misspelled_gitsync_stops_preflight_template_and_upgrade_before_the_cluster() 
     for (name, helm) in helms("misspelled_gitsync_stops_preflight_template_and_upgrade_before_the_cluster") {
         let sandbox = Sandbox::new();
         let chart = sandbox.chart();
-        let api = HttpServer::fake_kubernetes();
-        let kubeconfig = sandbox.kubeconfig(&api.url(), 0o600);
+        let api = fake_kubernetes();
+        let kubeconfig = sandbox.kubeconfig(&url(&api), 0o600);
         let chart_arg = chart.display().to_string();
         let helm_arg = helm.display().to_string();
         let kube_arg = kubeconfig.display().to_string();
@@ -290,8 +241,8 @@ fn good_values_pass_preflight_and_template() {
     for (name, helm) in helms("good_values_pass_preflight_and_template") {
         let sandbox = Sandbox::new();
         let chart = sandbox.chart();
-        let api = HttpServer::fake_kubernetes();
-        let kubeconfig = sandbox.kubeconfig(&api.url(), 0o600);
+        let api = fake_kubernetes();
+        let kubeconfig = sandbox.kubeconfig(&url(&api), 0o600);
         let (chart_arg, helm_arg, kube_arg) =
             (chart.display().to_string(), helm.display().to_string(), kubeconfig.display().to_string());
         let run = sandbox.helm_run(

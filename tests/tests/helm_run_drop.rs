@@ -5,15 +5,13 @@
 //! `helm get values -o json` and `helm status -o json` exactly as real helm 3 and 4 print them
 //! (captured by tests/fixtures/helm-run/drop/capture.py), and records its argv.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 
 use airflow_kit_tests::Run;
 use airflow_kit_tests::bins::{run_command, shared_dir, tool_command, workspace_root};
+use airflow_kit_tests::http::{HttpServer, Response, json};
 use airflow_kit_tests::tools::{Tool, helms, require_tool};
 
 /// The deployed release's secrets: in the captured `get values` and `status` output, never in
@@ -276,62 +274,23 @@ fn help_names_the_flags() {
 /// Serves the release Secret (helm's storage format, made by drop/capture.py) for every
 /// secrets list or get, and `/version`; records each request's method and path. Anything
 /// that is not a GET is answered 405, so a write would fail loudly and show in the record.
-fn fake_api_with_release() -> (u16, Arc<Mutex<Vec<String>>>) {
+fn fake_api_with_release() -> HttpServer {
     let secret: serde_json::Value =
         serde_json::from_str(&fixture("release-secret-manual-install.json")).expect("secret");
     let list = serde_json::json!({"kind": "SecretList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": [secret]});
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let seen = requests.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).map(|n| n == 0).unwrap_or(true) || header == "\r\n" {
-                    break;
-                }
-            }
-            let mut words = request_line.split_whitespace();
-            let (method, target) = (words.next().unwrap_or("").to_string(), words.next().unwrap_or("/").to_string());
-            seen.lock().expect("lock").push(format!("{method} {target}"));
-            let path = target.split('?').next().unwrap_or("/");
-            let body = if method != "GET" {
-                None
-            } else if path == "/version" {
-                Some(
-                    serde_json::json!({"major": "1", "minor": "31", "gitVersion": "v1.31.0", "platform": "linux/amd64"}),
-                )
-            } else if path.ends_with("/secrets") {
-                Some(list.clone())
-            } else if path.ends_with("/secrets/sh.helm.release.v1.airflow.v1") {
-                Some(secret.clone())
-            } else {
-                None
-            };
-            let response = match body {
-                Some(body) => {
-                    let body = body.to_string();
-                    format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    )
-                }
-                None if method != "GET" => {
-                    "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
-                }
-                None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string(),
-            };
-            let _ = stream.write_all(response.as_bytes());
+    HttpServer::start(Box::new(move |method, path| {
+        if method != "GET" {
+            Response::MethodNotAllowed
+        } else if path == "/version" {
+            json(&serde_json::json!({"major": "1", "minor": "31", "gitVersion": "v1.31.0", "platform": "linux/amd64"}))
+        } else if path.ends_with("/secrets") {
+            json(&list)
+        } else if path.ends_with("/secrets/sh.helm.release.v1.airflow.v1") {
+            json(&secret)
+        } else {
+            Response::NotFound
         }
-    });
-    (port, requests)
+    }))
 }
 
 #[test]
@@ -346,7 +305,8 @@ fn real_helm3_reads_the_deployed_values_and_the_drop_is_refused_before_any_write
         std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
     }
     let chart = chart(dir.path());
-    let (port, requests) = fake_api_with_release();
+    let api = fake_api_with_release();
+    let port = api.port;
     let kubeconfig = dir.path().join("kubeconfig");
     std::fs::write(
         &kubeconfig,
@@ -384,7 +344,7 @@ fn real_helm3_reads_the_deployed_values_and_the_drop_is_refused_before_any_write
         refused.expect_stderr_contains(&format!("helm-run:   - {path}\n"));
     }
     // Refused before the upgrade: helm only read (the release Secrets), never wrote.
-    let before = requests.lock().expect("lock").clone();
+    let before = api.requests();
     assert!(before.iter().any(|r| r.starts_with("GET ") && r.contains("/secrets")), "{before:?}");
     assert!(before.iter().all(|r| r.starts_with("GET ")), "a write before the refusal: {before:?}");
 
