@@ -137,3 +137,27 @@ fn adopt_reports_a_deploy_key_the_repository_no_longer_accepts() {
     run.expect_code(1).expect_stderr_contains("cannot read").expect_stderr_contains("fix: add");
     assert!(manual.dir.path().join("state/values.yaml").exists(), "the values are adopted even so");
 }
+
+/// The same against a real cluster: adopt the release AIRFLOW_KIT_E2E_KUBECONFIG reaches
+/// (AIRFLOW_KIT_E2E_RELEASE, default `airflow`), then adopt again and change nothing.
+#[test]
+fn adopt_a_real_release() {
+    let Some(kubeconfig) = std::env::var_os("AIRFLOW_KIT_E2E_KUBECONFIG") else {
+        eprintln!("SKIPPED adopt_a_real_release: AIRFLOW_KIT_E2E_KUBECONFIG is not set");
+        return;
+    };
+    let release = std::env::var("AIRFLOW_KIT_E2E_RELEASE").unwrap_or_else(|_| "airflow".into());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let adopt = || {
+        let mut command = Command::new(xtask_bin());
+        command.current_dir(dir.path()).args(["adopt", "--state-dir", "state", "--release", &release]);
+        command.arg("--kubeconfig").arg(&kubeconfig).arg("--bin-dir").arg(bin_dir());
+        run_command(command, None)
+    };
+    let first = adopt();
+    assert!(first.code == 0 || first.code == 1, "adopt stops only on a failure\n{first}");
+    let before = files_under(&dir.path().join("state"));
+    let second = adopt();
+    assert_eq!(second.code, first.code, "{second}");
+    assert_eq!(files_under(&dir.path().join("state")), before, "a second adopt changed the state");
+}

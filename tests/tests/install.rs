@@ -100,6 +100,11 @@ fn dry_run_install_is_proven_by_real_git_and_real_helm_and_is_idempotent() {
         let dir = tempfile::tempdir().expect("temp dir");
         let chart = local_chart(dir.path(), version);
         std::fs::write(dir.path().join("mine.yaml"), "# my own settings\nworkers:\n  replicas: 2\n").expect("write");
+        // The 1.20.0 run happens inside a git work tree: the state directory must be ignored.
+        let in_git = version == "1.20.0";
+        if in_git {
+            assert!(Command::new("git").arg("init").arg("-q").arg(dir.path()).status().expect("git").success());
+        }
 
         // First run: the key is new, so the access check stops with the paste-the-key message.
         let first = install(dir.path(), &chart, &server, &helm);
@@ -139,6 +144,16 @@ fn dry_run_install_is_proven_by_real_git_and_real_helm_and_is_idempotent() {
         assert!(!fourth.stderr.contains("would run:"), "it must stop before helm\n{fourth}");
 
         assert_no_secret(&[&first, &second, &third, &fourth], &secrets_of(&state));
+        if in_git {
+            let gitignore = std::fs::read_to_string(dir.path().join(".gitignore")).expect(".gitignore written");
+            assert_eq!(gitignore.matches("/state/").count(), 1, "added once, not on every run: {gitignore}");
+            let status =
+                Command::new("git").arg("-C").arg(dir.path()).args(["status", "--porcelain"]).output().expect("git");
+            let status = String::from_utf8_lossy(&status.stdout);
+            assert!(!status.contains("state/"), "the state directory shows in git status:\n{status}");
+        } else {
+            first.expect_stderr_contains("is not inside a git work tree");
+        }
     }
 }
 
