@@ -251,8 +251,14 @@ impl Install {
             .args(["get", "storageclass", "-o", "json"])
             .output()
             .map_err(|e| stop(3, format!("`kubectl get storageclass`: {e}")))?;
-        let text = String::from_utf8_lossy(&output.stdout);
-        if !output.status.success() || !text.contains("\"storageclass.kubernetes.io/is-default-class\": \"true\"") {
+        let classes: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+        let has_default = classes["items"].as_array().is_some_and(|items| {
+            items.iter().any(|class| {
+                class.pointer("/metadata/annotations/storageclass.kubernetes.io~1is-default-class").and_then(|v| v.as_str())
+                    == Some("true")
+            })
+        });
+        if !output.status.success() || !has_default {
             return Err(stop(
                 2,
                 "no default StorageClass: the database's volume would stay Pending (F14); on MicroK8s run `microk8s enable hostpath-storage`",
