@@ -254,7 +254,9 @@ impl Install {
         let classes: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
         let has_default = classes["items"].as_array().is_some_and(|items| {
             items.iter().any(|class| {
-                class.pointer("/metadata/annotations/storageclass.kubernetes.io~1is-default-class").and_then(|v| v.as_str())
+                class
+                    .pointer("/metadata/annotations/storageclass.kubernetes.io~1is-default-class")
+                    .and_then(|v| v.as_str())
                     == Some("true")
             })
         });
