@@ -117,3 +117,86 @@ fn install_fails_when_git_sync_has_another_commit() {
         .expect_stderr_contains(&format!("git-sync has commit {stale}"))
         .expect_stderr_contains("pod-inspect diagnose");
 }
+
+/// A chart from a repository (served on 127.0.0.1 by the real `helm package`/`repo index`):
+/// the install pulls it once into the state directory's cache and checks the values against
+/// its real schema before anything else, so a schema error stops the run before helm upgrade.
+#[test]
+fn install_checks_the_schema_of_the_pulled_chart_before_helm() {
+    use airflow_kit_tests::http::{HttpServer, Response};
+    use airflow_kit_tests::tools::{Tool, require_tool};
+    let test = "install_checks_the_schema_of_the_pulled_chart_before_helm";
+    let Some(real_helm) = require_tool(Tool::Helm3, test) else { return };
+    let Some(server) = Sshd::start(test) else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = dir.path().join("helm-home");
+
+    // The chart repository: the real chart's values and schema, packaged and indexed.
+    let served = dir.path().join("served");
+    std::fs::create_dir_all(&served).expect("served");
+    let chart = local_chart(dir.path());
+    let helm = |args: &[&str]| {
+        let status = airflow_kit_tests::helm::helm_command(&real_helm, &home).args(args).status().expect("helm");
+        assert!(status.success(), "helm {args:?}");
+    };
+    helm(&["package", chart.to_str().expect("utf-8"), "-d", served.to_str().expect("utf-8")]);
+    let repo =
+        HttpServer::start(Box::new(move |_, path| match std::fs::read(served.join(path.trim_start_matches('/'))) {
+            Ok(body) => Response::Ok { content_type: "application/octet-stream", body },
+            Err(_) => Response::NotFound,
+        }));
+    let url = format!("http://127.0.0.1:{}", repo.port);
+    helm(&["repo", "index", dir.path().join("served").to_str().expect("utf-8"), "--url", &url]);
+    std::fs::remove_dir_all(&chart).expect("the chart is only in the repository now");
+
+    // helm: the real one for the repository and the pull, the stand-in for the cluster.
+    let stand_in = workspace_root().join("tests/fixtures/helm-run/bin/helm");
+    let wrapper = dir.path().join("helm");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/usr/bin/env bash\ncase \"$1\" in repo|pull) exec {} \"$@\" ;; *) exec {} \"$@\" ;; esac\n",
+            real_helm.display(),
+            stand_in.display()
+        ),
+    )
+    .expect("wrapper");
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+
+    let bin = stand_in_kubectl(dir.path());
+    let set = fixtures(dir.path(), &server.head_commit());
+    let run = |values: &str| {
+        std::fs::write(dir.path().join("mine.yaml"), values).expect("values");
+        let mut command = Command::new(xtask_bin());
+        command.current_dir(dir.path()).args(["install", "--yes", "--bin-dir"]).arg(bin_dir());
+        command.args(["--repo", &server.repo_url(), "--branch", "main", "--sub-path", "dags", "--state-dir", "state"]);
+        command.args(["--chart-repo-url", &url, "--chart-version", "1.20.0", "-f", "mine.yaml"]);
+        command.arg("--helm").arg(&wrapper);
+        for fingerprint in server.host_fingerprints() {
+            command.args(["--expect-fingerprint", &fingerprint]);
+        }
+        command
+            .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+            .env("HELM_CONFIG_HOME", home.join("config"))
+            .env("HELM_CACHE_HOME", home.join("cache"))
+            .env("HELM_DATA_HOME", home.join("data"))
+            .env("INSTALL_LOG", dir.path().join("argv.log"))
+            .env("STANDIN_LOG", dir.path().join("argv.log"))
+            .env("KUBECTL_ARGV_LOG", dir.path().join("kubectl.log"))
+            .env("POD_INSPECT_FIXTURES", &set);
+        run_command(command, None)
+    };
+
+    let refused = run("dags:\n  gitsync:\n    enabled: true\n");
+    refused.expect_code(2).expect_stderr_contains("/dags/gitsync").expect_stderr_contains("did you mean `gitSync`?");
+    assert!(dir.path().join("state/cache/airflow-1.20.0/airflow/values.schema.json").exists(), "the chart was pulled");
+    let argv = std::fs::read_to_string(dir.path().join("argv.log")).unwrap_or_default();
+    assert!(!argv.contains("upgrade"), "a schema error must stop the run before helm upgrade:\n{argv}");
+    let state = std::fs::read_to_string(dir.path().join("state/values.yaml")).unwrap_or_default();
+    assert!(!state.contains("gitsync"), "refused values must not reach the cumulative file:\n{state}");
+
+    // Fixed values pass the schema; the access check then asks for the new deploy key.
+    let fixed = run("dags:\n  gitSync:\n    enabled: true\n");
+    fixed.expect_code(1).expect_stderr_contains("not registered");
+    assert!(!fixed.stderr.contains("skipped schema check"), "the cached chart's schema was used\n{fixed}");
+}

@@ -134,14 +134,15 @@ impl Install {
         let mut merge_args = vec!["--in-place".to_string(), state_values.display().to_string(), "-".into()];
         merge_args.extend(s.values.iter().map(|p| p.display().to_string()));
         merge_args.extend(self.exposure_sets());
-        self.tool("values-merge", &merge_args, Some(&document))?;
-        match self.local_schema() {
-            Some(schema) => {
-                let args = [state_values.display().to_string(), "--schema".into(), schema.display().to_string()];
-                self.tool("values-merge", &args, None)?;
+        // Checked in the same run, before the write: values the chart would refuse never
+        // reach the cumulative file (which keeps every key it is ever given).
+        match self.chart_schema() {
+            Some(schema) => merge_args.extend(["--schema".to_string(), schema.display().to_string()]),
+            None => {
+                skipped("schema check here", "the chart is not available locally; helm-run checks it before upgrading")
             }
-            None => skipped("schema check", "the chart is not available locally; helm-run checks it before upgrading"),
         }
+        self.tool("values-merge", &merge_args, Some(&document))?;
 
         progress(6, "check repository access with the deploy key (git ls-remote)");
         let head = self.access_check(&state_values, &keys)?;
@@ -360,9 +361,42 @@ impl Install {
         minor.map(|minor| if minor >= 18 { 3 } else { 2 })
     }
 
-    fn local_schema(&self) -> Option<PathBuf> {
-        let schema = self.settings.local_chart()?.join("values.schema.json");
-        schema.exists().then_some(schema)
+    /// The chart's values.schema.json: from a local chart, or from the chart pulled into the
+    /// state directory's cache (`helm pull`, once per version; not under --dry-run, which
+    /// uses only what is already cached).
+    fn chart_schema(&self) -> Option<PathBuf> {
+        let s = &self.settings;
+        if let Some(chart) = s.local_chart() {
+            let schema = chart.join("values.schema.json");
+            return schema.exists().then_some(schema);
+        }
+        let version = s.chart_version.as_ref()?;
+        let name = s.chart.rsplit('/').next().unwrap_or("airflow");
+        let cache = s.state_dir.join("cache").join(format!("{name}-{version}"));
+        let schema = cache.join(name).join("values.schema.json");
+        if schema.exists() || s.dry_run {
+            return schema.exists().then_some(schema);
+        }
+        let repo = self.with_helm_flags(vec!["repo".to_string(), "--repo-url".into(), s.chart_repo_url.clone()]);
+        if self.tool("helm-run", &repo, None).is_err() {
+            return None;
+        }
+        let mut helm = match (&s.helm, s.microk8s) {
+            (Some(helm), _) => Command::new(helm),
+            (None, true) => {
+                let mut command = Command::new("microk8s");
+                command.arg("helm3");
+                command
+            }
+            (None, false) => Command::new("helm"),
+        };
+        let pulled = helm
+            .args(["pull", &s.chart, "--version", version, "--untar", "--untardir"])
+            .arg(&cache)
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        (pulled && schema.exists()).then_some(schema)
     }
 
     fn summary(&self, head: &str, dags: Option<&str>) {
