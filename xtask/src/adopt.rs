@@ -9,7 +9,8 @@ use airflow_kit_core::{Document, Node};
 use anyhow::Context;
 use base64::Engine;
 
-use crate::install::{Access, Step, Tools, helm_flags, ls_remote, prepare_state_dir, progress, read, say, stop};
+use crate::cluster::Cluster;
+use crate::install::{Access, Step, Tools, ls_remote, prepare_state_dir, progress, read, say, stop};
 
 /// The name of the deploy key file in the state directory (the install uses the same).
 pub const KEY_NAME: &str = "airflow_deploy_key";
@@ -25,16 +26,8 @@ pub struct AdoptArgs {
     /// Where the cumulative values.yaml and the deploy key go [default: ./.airflow-kit].
     #[arg(long, value_name = "DIR", default_value = ".airflow-kit")]
     pub state_dir: PathBuf,
-    #[arg(long, value_name = "PATH")]
-    pub kubeconfig: Option<PathBuf>,
-    #[arg(long, value_name = "NAME")]
-    pub kube_context: Option<String>,
-    /// The helm binary to use.
-    #[arg(long, value_name = "PATH")]
-    pub helm: Option<PathBuf>,
-    /// Use MicroK8s' kubectl.
-    #[arg(long)]
-    pub microk8s: bool,
+    #[command(flatten)]
+    pub cluster: Cluster,
     /// A host key fingerprint to trust for a self-hosted Git server (repeatable).
     #[arg(long, value_name = "SHA256:...")]
     pub expect_fingerprint: Vec<String>,
@@ -84,13 +77,8 @@ pub fn adopt(tools: &Tools, args: &AdoptArgs, work: &Path) -> Step<Vec<String>> 
     progress(2, "pin the secrets the chart generated, as the cluster holds them (secret-gen --from-cluster)");
     let mut from_cluster = vec!["--from-cluster".to_string(), "--release".into(), args.release.clone()];
     from_cluster.extend(["-n".into(), args.namespace.clone()]);
-    if let Some(kubeconfig) = &args.kubeconfig {
-        from_cluster.extend(["--kubeconfig".into(), kubeconfig.display().to_string()]);
-    }
-    if let Some(context) = &args.kube_context {
-        from_cluster.extend(["--context".into(), context.clone()]);
-    }
-    if args.microk8s {
+    from_cluster.extend(args.cluster.kubectl_flags());
+    if args.cluster.microk8s {
         from_cluster.push("--microk8s".into());
     }
     let mut document = tools.run("secret-gen", &from_cluster, Some(&user_values))?;
@@ -182,7 +170,7 @@ pub fn adopt(tools: &Tools, args: &AdoptArgs, work: &Path) -> Step<Vec<String>> 
 fn helm_args(args: &AdoptArgs, subcommand: &str) -> Vec<String> {
     let mut out =
         vec![subcommand.to_string(), "--release".into(), args.release.clone(), "-n".into(), args.namespace.clone()];
-    out.extend(helm_flags(args.helm.as_deref(), args.kubeconfig.as_deref(), args.kube_context.as_deref()));
+    out.extend(args.cluster.helm_run_flags());
     out
 }
 
@@ -200,7 +188,7 @@ fn key_in_values(root: &Node, secret_name: &str) -> Option<Vec<u8>> {
 
 /// The private key in the live Secret `<name>` (its `gitSshKey`), decoded; None when absent.
 fn key_in_cluster(args: &AdoptArgs, name: &str) -> Step<Option<Vec<u8>>> {
-    let mut command = crate::install::kubectl(args.microk8s, args.kubeconfig.as_deref(), args.kube_context.as_deref());
+    let mut command = args.cluster.kubectl();
     command.args(["get", "secret", name, "--namespace", &args.namespace, "-o", "json"]);
     let output = command.output().map_err(|e| stop(3, format!("cannot run kubectl: {e}")))?;
     if !output.status.success() {

@@ -4,6 +4,7 @@
 mod adopt;
 mod bench;
 mod ci;
+mod cluster;
 mod dist;
 mod install;
 

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use airflow_kit_core::{Document, Input, Node};
 use anyhow::{Context, bail};
 
+use crate::cluster::Cluster;
+
 /// `cargo xtask install` flags. Each one overrides the config file's key of the same meaning.
 #[derive(clap::Args, Debug, Default)]
 pub struct InstallArgs {
@@ -65,16 +67,8 @@ pub struct InstallArgs {
     /// The NodePort for `--expose nodeport`.
     #[arg(long)]
     pub node_port: Option<u16>,
-    /// Use MicroK8s' own helm and kubectl, and check its addons.
-    #[arg(long)]
-    pub microk8s: bool,
-    #[arg(long, value_name = "PATH")]
-    pub kubeconfig: Option<PathBuf>,
-    #[arg(long, value_name = "NAME")]
-    pub kube_context: Option<String>,
-    /// The helm binary to use.
-    #[arg(long, value_name = "PATH")]
-    pub helm: Option<PathBuf>,
+    #[command(flatten)]
+    pub cluster: Cluster,
     /// How long to wait for the pods [default: 15m].
     #[arg(long)]
     pub timeout: Option<String>,
@@ -99,10 +93,7 @@ pub struct Settings {
     pub values: Vec<PathBuf>,
     pub expect_fingerprints: Vec<String>,
     pub node_port: Option<u16>,
-    pub microk8s: bool,
-    pub kubeconfig: Option<PathBuf>,
-    pub kube_context: Option<String>,
-    pub helm: Option<PathBuf>,
+    pub cluster: Cluster,
     pub timeout: String,
     pub state_dir: PathBuf,
     pub dry_run: bool,
@@ -193,10 +184,12 @@ pub fn resolve(args: &InstallArgs) -> anyhow::Result<Settings> {
         values,
         expect_fingerprints,
         node_port: if expose == "nodeport" { node_port } else { None },
-        microk8s: args.microk8s || text(&["cluster", "microk8s"]).is_some_and(|v| v == "true"),
-        kubeconfig: args.kubeconfig.clone().or_else(|| text(&["cluster", "kubeconfig"]).map(PathBuf::from)),
-        kube_context: args.kube_context.clone().or_else(|| text(&["cluster", "context"])),
-        helm: args.helm.clone().or_else(|| text(&["cluster", "helm"]).map(PathBuf::from)),
+        cluster: Cluster {
+            microk8s: args.cluster.microk8s || text(&["cluster", "microk8s"]).is_some_and(|v| v == "true"),
+            kubeconfig: args.cluster.kubeconfig.clone().or_else(|| text(&["cluster", "kubeconfig"]).map(PathBuf::from)),
+            kube_context: args.cluster.kube_context.clone().or_else(|| text(&["cluster", "context"])),
+            helm: args.cluster.helm.clone().or_else(|| text(&["cluster", "helm"]).map(PathBuf::from)),
+        },
         timeout: args.timeout.clone().or_else(|| text(&["timeout"])).unwrap_or_else(|| "15m".into()),
         state_dir: args
             .state_dir

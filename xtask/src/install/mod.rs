@@ -220,10 +220,7 @@ impl Install {
             release: s.release.clone(),
             namespace: s.namespace.clone(),
             state_dir: s.state_dir.clone(),
-            kubeconfig: s.kubeconfig.clone(),
-            kube_context: s.kube_context.clone(),
-            helm: s.helm.clone(),
-            microk8s: s.microk8s,
+            cluster: s.cluster.clone(),
             expect_fingerprint: s.expect_fingerprints.clone(),
             bin_dir: None,
         }
@@ -232,7 +229,7 @@ impl Install {
     /// MicroK8s' dns and hostpath-storage addons, and a default StorageClass (F14, F15).
     fn cluster_checks(&self) -> Step<()> {
         let s = &self.settings;
-        if s.microk8s {
+        if s.cluster.microk8s {
             let output = Command::new("microk8s")
                 .arg("status")
                 .output()
@@ -248,7 +245,9 @@ impl Install {
                 }
             }
         }
-        let output = kubectl(s.microk8s, s.kubeconfig.as_deref(), s.kube_context.as_deref())
+        let output = s
+            .cluster
+            .kubectl()
             .args(["get", "storageclass", "-o", "json"])
             .output()
             .map_err(|e| stop(3, format!("`kubectl get storageclass`: {e}")))?;
@@ -313,7 +312,7 @@ impl Install {
         let s = &self.settings;
         let namespace = format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {}\n", s.namespace);
         for (what, input) in [("namespace", Some(namespace)), ("deploy key Secret", None)] {
-            let mut command = kubectl(s.microk8s, s.kubeconfig.as_deref(), s.kube_context.as_deref());
+            let mut command = s.cluster.kubectl();
             command.arg("apply").arg("-f");
             match &input {
                 Some(_) => command.arg("-"),
@@ -381,16 +380,9 @@ impl Install {
         if self.tool("helm-run", &repo, None).is_err() {
             return None;
         }
-        let mut helm = match (&s.helm, s.microk8s) {
-            (Some(helm), _) => Command::new(helm),
-            (None, true) => {
-                let mut command = Command::new("microk8s");
-                command.arg("helm3");
-                command
-            }
-            (None, false) => Command::new("helm"),
-        };
-        let pulled = helm
+        let pulled = s
+            .cluster
+            .helm()
             .args(["pull", &s.chart, "--version", version, "--untar", "--untardir"])
             .arg(&cache)
             .stdout(Stdio::null())
@@ -448,7 +440,7 @@ impl Install {
 
     fn with_helm_flags(&self, mut args: Vec<String>) -> Vec<String> {
         let s = &self.settings;
-        args.extend(helm_flags(s.helm.as_deref(), s.kubeconfig.as_deref(), s.kube_context.as_deref()));
+        args.extend(s.cluster.helm_run_flags());
         args
     }
 
@@ -456,51 +448,13 @@ impl Install {
         let s = &self.settings;
         let mut out: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         out.extend(["-n".into(), s.namespace.clone(), "--release".into(), s.release.clone()]);
-        if let Some(kubeconfig) = &s.kubeconfig {
-            out.extend(["--kubeconfig".into(), kubeconfig.display().to_string()]);
-        }
-        if let Some(context) = &s.kube_context {
-            out.extend(["--context".into(), context.clone()]);
-        }
+        out.extend(s.cluster.kubectl_flags());
         out
     }
 
     fn tool(&self, name: &str, args: &[String], stdin: Option<&str>) -> Step<String> {
         self.tools.run(name, args, stdin)
     }
-}
-
-/// helm-run's flags for which helm and which cluster.
-pub fn helm_flags(helm: Option<&Path>, kubeconfig: Option<&Path>, context: Option<&str>) -> Vec<String> {
-    let mut flags = Vec::new();
-    if let Some(helm) = helm {
-        flags.extend(["--helm".into(), helm.display().to_string()]);
-    }
-    if let Some(kubeconfig) = kubeconfig {
-        flags.extend(["--kubeconfig".into(), kubeconfig.display().to_string()]);
-    }
-    if let Some(context) = context {
-        flags.extend(["--kube-context".into(), context.to_string()]);
-    }
-    flags
-}
-
-/// `kubectl` (or `microk8s kubectl`) with the cluster flags, ready for a verb.
-pub fn kubectl(microk8s: bool, kubeconfig: Option<&Path>, context: Option<&str>) -> Command {
-    let mut command = if microk8s {
-        let mut command = Command::new("microk8s");
-        command.arg("kubectl");
-        command
-    } else {
-        Command::new("kubectl")
-    };
-    if let Some(kubeconfig) = kubeconfig {
-        command.arg("--kubeconfig").arg(kubeconfig);
-    }
-    if let Some(context) = context {
-        command.args(["--context", context]);
-    }
-    command
 }
 
 /// Why `git ls-remote` failed.
