@@ -6,7 +6,7 @@ use airflow_kit_core::Error;
 use serde_json::{Value, json};
 
 use crate::kubectl::Kubectl;
-use crate::model::{Job, Pod};
+use crate::model::Pod;
 use crate::status::{self, Snapshot};
 
 /// One delete, with why and the exact kubectl arguments (after the global flags).
@@ -38,7 +38,13 @@ pub fn plan(snapshot: &Snapshot) -> Plan {
                 .find(|c| c.kind == "Failed")
                 .and_then(|c| c.reason.clone())
                 .unwrap_or_else(|| "Failed".into());
-            plan.actions.push(job_action(job, &snapshot.release, reason));
+            plan.actions.push(delete_action(
+                "job",
+                &job.metadata.name,
+                &job.metadata.labels,
+                &snapshot.release,
+                reason,
+            ));
             deleted_jobs.push(&job.metadata.name);
         }
     }
@@ -50,7 +56,13 @@ pub fn plan(snapshot: &Snapshot) -> Plan {
             continue;
         }
         if let Some(reason) = deletable_reason(pod) {
-            plan.actions.push(pod_action(pod, &snapshot.release, reason));
+            plan.actions.push(delete_action(
+                "pod",
+                &pod.metadata.name,
+                &pod.metadata.labels,
+                &snapshot.release,
+                reason,
+            ));
         } else if let Some(reason) = pull_error(pod) {
             plan.skipped.push((
                 format!("pod/{}", pod.metadata.name),
@@ -86,34 +98,25 @@ pub fn plan_report(kubectl: &Kubectl, snapshot: &Snapshot, plan: &Plan, deleted:
     })
 }
 
-fn job_action(job: &Job, release: &str, reason: String) -> Action {
-    let selector = selector(&job.metadata.labels, release);
+/// `kubectl delete KIND` of one object, selected both by this release's labels and by name:
+/// nothing outside the release can match, even if a name were reused.
+fn delete_action(
+    kind: &str,
+    name: &str,
+    labels: &std::collections::BTreeMap<String, String>,
+    release: &str,
+    reason: String,
+) -> Action {
     Action {
-        object: format!("job/{}", job.metadata.name),
+        object: format!("{kind}/{name}"),
         reason,
         args: vec![
             "delete".into(),
-            "job".into(),
+            kind.into(),
             "--selector".into(),
-            selector,
+            selector(labels, release),
             "--field-selector".into(),
-            format!("metadata.name={}", job.metadata.name),
-        ],
-    }
-}
-
-fn pod_action(pod: &Pod, release: &str, reason: String) -> Action {
-    let selector = selector(&pod.metadata.labels, release);
-    Action {
-        object: format!("pod/{}", pod.metadata.name),
-        reason,
-        args: vec![
-            "delete".into(),
-            "pod".into(),
-            "--selector".into(),
-            selector,
-            "--field-selector".into(),
-            format!("metadata.name={}", pod.metadata.name),
+            format!("metadata.name={name}"),
         ],
     }
 }
