@@ -36,6 +36,11 @@ pub struct AdoptArgs {
     pub bin_dir: Option<PathBuf>,
 }
 
+/// `secret-gen deploy-key` on the state directory's key pair; callers add what they know.
+pub fn deploy_key_args(keys: &Path) -> Vec<String> {
+    vec!["deploy-key".into(), "--dir".into(), keys.display().to_string(), "--name".into(), KEY_NAME.into()]
+}
+
 /// Runs `adopt` on its own; returns the exit code (1 when problems were found and reported).
 pub fn run(shell: &xshell::Shell, args: &AdoptArgs) -> anyhow::Result<i32> {
     let tools = crate::install::tools(shell, args.bin_dir.as_deref())?;
@@ -102,17 +107,13 @@ pub fn adopt(tools: &Tools, args: &AdoptArgs, work: &Path) -> Step<Vec<String>> 
                 Some(bytes) => {
                     let brought = work.join("brought_key");
                     airflow_kit_core::fs::write_atomic(&brought, &bytes, 0o600).map_err(|e| stop(2, e.render("adopt")))?;
-                    let mut key_args = vec![
-                        "deploy-key".to_string(),
-                        "--dir".into(),
-                        keys.display().to_string(),
-                        "--name".into(),
-                        KEY_NAME.into(),
+                    let mut key_args = deploy_key_args(&keys);
+                    key_args.extend([
                         "--secret-name".into(),
                         name.clone(),
                         "--key".into(),
                         brought.display().to_string(),
-                    ];
+                    ]);
                     if in_values.is_none() {
                         // The key lives in its own Secret: keep it out of the values, as it was.
                         key_args.extend(["--as-manifest".into(), work.join("kept-secret.yaml").display().to_string()]);

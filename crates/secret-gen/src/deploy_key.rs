@@ -244,7 +244,7 @@ pub fn ensure_key_pair(config: &DeployKeyConfig, in_document: Option<&[u8]>) -> 
         ensure_public_file(&public_path, &public_line, config.rotate, &mut notes)?;
         warn_about_mode(&private_path, &mut notes);
         return Ok(KeyPair {
-            fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
+            fingerprint: fingerprint_of(&key),
             private_path,
             public_path,
             private_bytes: bytes,
@@ -273,13 +273,18 @@ pub fn ensure_key_pair(config: &DeployKeyConfig, in_document: Option<&[u8]>) -> 
     let public_line = public_line(&key)?;
     core_fs::write_new(&public_path, format!("{public_line}\n").as_bytes(), 0o644)?;
     Ok(KeyPair {
-        fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
+        fingerprint: fingerprint_of(&key),
         private_path,
         public_path,
         private_bytes: bytes,
         public_line,
         notes,
     })
+}
+
+/// `SHA256:...`, as `ssh-keygen -lf` prints it.
+fn fingerprint_of(key: &PrivateKey) -> String {
+    key.fingerprint(HashAlg::Sha256).to_string()
 }
 
 /// Generates a key from the OS random source.

@@ -101,19 +101,15 @@ impl Install {
 
         progress(3, "deploy key (secret-gen deploy-key)");
         let keys = s.state_dir.join("keys");
-        let mut key_args = vec![
-            "deploy-key".to_string(),
-            "--dir".into(),
-            keys.display().to_string(),
-            "--name".into(),
-            KEY_NAME.into(),
+        let mut key_args = crate::adopt::deploy_key_args(&keys);
+        key_args.extend([
             "--repo".into(),
             s.repo.clone(),
             "--branch".into(),
             s.branch.clone(),
             "--sub-path".into(),
             s.sub_path.clone(),
-        ];
+        ]);
         if !keys.join(KEY_NAME).exists() {
             key_args.extend(["--type".into(), s.key_type.clone()]);
         }
