@@ -22,7 +22,8 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<(), Error
 /// rather than replacing anything; the content appears whole or not at all.
 pub fn write_new(path: &Path, contents: &[u8], mode: u32) -> Result<(), Error> {
     if path.exists() {
-        return Err(Error::refused(format!("`{}` already exists; not overwriting it", path.display())));
+        return Err(Error::refused(format!("`{}` already exists; not overwriting it", path.display()))
+            .with_hint("move the existing file away first if it is really to be replaced"));
     }
     let temp = temp_path_beside(path);
     let result = (|| -> io::Result<()> {

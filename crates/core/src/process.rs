@@ -184,10 +184,7 @@ pub fn run(command: &Command) -> Result<Output, Error> {
             kill_group(&handle);
             let _ = handle.wait();
             let seconds = command.timeout.map(|t| t.as_secs_f64()).unwrap_or_default();
-            Err(Error::external(format!(
-                "`{}` did not finish within {seconds:.0}s and was stopped",
-                command.program_name()
-            )))
+            Err(timed_out(command, &format!("within {seconds:.0}s")))
         }
     }
 }
@@ -225,7 +222,7 @@ pub fn run_streaming(command: &Command, on_start: impl FnOnce(&[u32])) -> Result
         None => {
             kill_group(&handle);
             let _ = handle.wait();
-            Err(Error::external(format!("`{}` did not finish in time and was stopped", command.program_name())))
+            Err(timed_out(command, "in time"))
         }
     }
 }
@@ -266,6 +263,16 @@ fn spawn_error(command: &Command, error: &std::io::Error) -> Error {
             .with_hint(format!("install `{name}` or put it on PATH"));
     }
     Error::external(format!("cannot run `{name}`: {}", crate::fs::plain_io_error(error)))
+        .with_hint(format!("check that `{name}` is an executable you may run"))
+}
+
+/// A child stopped at its timeout, with its whole process group. The usual cause is a host
+/// or cluster that does not answer; the hint says where to look.
+pub fn timed_out(command: &Command, within: &str) -> Error {
+    let name = command.program_name();
+    Error::external(format!("`{name}` did not finish {within} and was stopped")).with_hint(format!(
+        "check that what `{name}` talks to is reachable (network, DNS, the cluster's API), then try again"
+    ))
 }
 
 /// Quotes a word for display in a POSIX shell, only when it needs it.
@@ -301,6 +308,7 @@ mod tests {
         let command = Command::new("sh").arg("-c").arg("sleep 30 & sleep 30").timeout(Duration::from_millis(300));
         let error = run(&command).expect_err("must time out");
         assert!(error.message.contains("did not finish"), "{}", error.message);
+        assert!(error.hint.is_some_and(|hint| hint.contains("reachable")), "a timeout says where to look");
         assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
     }
 

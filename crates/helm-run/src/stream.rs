@@ -76,10 +76,7 @@ pub fn run_teeing_stderr(
                 signal_group(pid, libc::SIGKILL);
                 let _ = child.wait();
                 let seconds = command.timeout.map(|t| t.as_secs()).unwrap_or_default();
-                break Err(Error::external(format!(
-                    "`{}` did not finish within {seconds}s and was stopped",
-                    command.program_name()
-                )));
+                break Err(airflow_kit_core::process::timed_out(command, &format!("within {seconds}s")));
             }
             std::thread::sleep(Duration::from_millis(50));
         };

@@ -70,7 +70,8 @@ impl<'a> Builder<'a> {
                     .with_location(location(self.name, pos))
                     .with_hint(hint_for_scan_error(error.info())))
             }
-            None => Err(Error::bad_input("unexpected end of the YAML stream")),
+            None => Err(Error::bad_input(format!("`{}` ends in the middle of the YAML stream", self.name))
+                .with_hint("check that the file is complete")),
         }
     }
 
@@ -82,7 +83,10 @@ impl<'a> Builder<'a> {
                 Event::StreamStart => continue,
                 Event::StreamEnd => return Ok(empty),
                 Event::DocumentStart(_) => break,
-                _ => return Err(Error::bad_input("unexpected YAML event before the document")),
+                _ => {
+                    return Err(Error::bad_input(format!("`{}` does not start a YAML document", self.name))
+                        .with_hint("check the first lines of the input"));
+                }
             }
         }
         let (event, span) = self.next()?;
@@ -241,7 +245,10 @@ impl<'a> Builder<'a> {
     }
 
     fn error_at(&self, span: ParserSpan, message: &str) -> Error {
-        Error::bad_input(message.to_string()).with_location(location(self.name, pos(span.start)))
+        // Callers with a more precise fix replace this hint with theirs.
+        Error::bad_input(message.to_string())
+            .with_location(location(self.name, pos(span.start)))
+            .with_hint("check the YAML at this position")
     }
 }
 
