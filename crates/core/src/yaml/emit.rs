@@ -32,34 +32,6 @@ pub fn emit_entry(key: &Scalar, value: &Node, indent: usize) -> String {
     out
 }
 
-/// One line for reports and diffs: scalars as written, collections in flow style.
-pub fn emit_value_inline(node: &Node) -> String {
-    match &node.kind {
-        NodeKind::Scalar(scalar) if scalar.text.contains('\n') => double_quoted(&scalar.text),
-        NodeKind::Scalar(_) => {
-            let mut out = String::new();
-            push_inline(&mut out, node, 0);
-            out
-        }
-        NodeKind::Sequence(items) => {
-            format!("[{}]", items.iter().map(emit_value_inline).collect::<Vec<_>>().join(", "))
-        }
-        NodeKind::Mapping(mapping) => format!(
-            "{{{}}}",
-            mapping
-                .entries
-                .values()
-                .map(|entry| {
-                    let mut key = String::new();
-                    push_key(&mut key, &entry.key);
-                    format!("{key}: {}", emit_value_inline(&entry.value))
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
 /// True when `text` can be written as a plain scalar and still be read back as this string
 /// by every YAML reader: nothing that resolves to a bool, null or number under YAML 1.1 or
 /// 1.2 in any letter case, and no character that would change the syntax.
@@ -272,12 +244,6 @@ fn push_single_quoted(out: &mut String, text: &str) {
         out.push_str(part);
     }
     out.push('\'');
-}
-
-fn double_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    push_double_quoted(&mut out, text);
-    out
 }
 
 fn push_double_quoted(out: &mut String, text: &str) {

@@ -14,9 +14,9 @@ use indexmap::IndexMap;
 
 use crate::error::Error;
 
-pub use emit::{emit_document, emit_entry, emit_value_inline, plain_is_safe};
+pub use emit::{emit_document, emit_entry, plain_is_safe};
 pub use leaves::{Leaf, dotted, leaves};
-pub use parse::{parse_document, parse_node};
+pub use parse::parse_document;
 pub use resolve::{Resolved, resolve_plain};
 
 /// A position in a source: line and column count from 1; `index` is the character offset.

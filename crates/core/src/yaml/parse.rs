@@ -35,7 +35,7 @@ pub fn parse_document(text: &str, name: &str) -> Result<Node, Error> {
 }
 
 /// Parses exactly one YAML document of any shape; an empty input is a null scalar.
-pub fn parse_node(text: &str, name: &str) -> Result<Node, Error> {
+fn parse_node(text: &str, name: &str) -> Result<Node, Error> {
     let mut builder = Builder {
         parser: Parser::new_from_str(text),
         name,
