@@ -245,6 +245,24 @@ pub fn find_on_path(program: &str) -> Option<PathBuf> {
     std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| is_executable(candidate))
 }
 
+/// Which kubectl to run: `kubectl` on PATH, else `microk8s kubectl` (MicroK8s ships kubectl
+/// only as a subcommand); with `microk8s`, MicroK8s' own. Returns the program words. The caller
+/// passes the PATH lookup, so no library reads the environment.
+pub fn find_kubectl(microk8s: bool, find_on_path: impl Fn(&str) -> Option<PathBuf>) -> Result<Vec<OsString>, Error> {
+    if !microk8s && let Some(path) = find_on_path("kubectl") {
+        return Ok(vec![path.into_os_string()]);
+    }
+    if let Some(path) = find_on_path("microk8s") {
+        return Ok(vec![path.into_os_string(), OsString::from("kubectl")]);
+    }
+    let message =
+        if microk8s { "`microk8s` was not found on PATH" } else { "`kubectl` was not found on PATH (nor `microk8s`)" };
+    Err(Error::external(message).with_hint(
+        "install kubectl (https://kubernetes.io/docs/tasks/tools/), or with MicroK8s put `/snap/bin` on PATH\n\
+         so `microk8s kubectl` is found (or run `sudo snap alias microk8s.kubectl kubectl`)",
+    ))
+}
+
 fn is_executable(path: &std::path::Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
@@ -324,6 +342,23 @@ mod tests {
         let command = Command::new("/usr/bin/helm").arg("upgrade").secret_arg("password=hunter2").arg("a b");
         assert_eq!(command.display(), "/usr/bin/helm upgrade <redacted> 'a b'");
         assert_eq!(command.program_name(), "helm");
+    }
+
+    #[test]
+    fn kubectl_then_microk8s_kubectl() {
+        let on_path = |names: &'static [&'static str]| {
+            move |name: &str| names.contains(&name).then(|| PathBuf::from(format!("/bin/{name}")))
+        };
+        assert_eq!(
+            find_kubectl(false, on_path(&["kubectl", "microk8s"])).expect("found"),
+            [OsString::from("/bin/kubectl")]
+        );
+        let microk8s = [OsString::from("/bin/microk8s"), OsString::from("kubectl")];
+        assert_eq!(find_kubectl(false, on_path(&["microk8s"])).expect("found"), microk8s);
+        assert_eq!(find_kubectl(true, on_path(&["kubectl", "microk8s"])).expect("found"), microk8s);
+        let error = find_kubectl(false, on_path(&[])).expect_err("none");
+        assert_eq!(error.code, crate::ExitCode::External);
+        assert!(error.hint.expect("hint").contains("microk8s"));
     }
 
     #[test]

@@ -25,22 +25,6 @@ pub struct Kubectl {
     pub timeout: Duration,
 }
 
-/// Which kubectl to run, given what is on PATH: `kubectl` itself, else `microk8s kubectl`
-/// (MicroK8s ships kubectl only as a subcommand). The caller passes the lookup so the library
-/// never reads the environment.
-pub fn find_kubectl(find_on_path: impl Fn(&str) -> Option<PathBuf>) -> Result<Vec<OsString>, Error> {
-    if let Some(path) = find_on_path("kubectl") {
-        return Ok(vec![path.into_os_string()]);
-    }
-    if let Some(path) = find_on_path("microk8s") {
-        return Ok(vec![path.into_os_string(), OsString::from("kubectl")]);
-    }
-    Err(Error::external("`kubectl` was not found on PATH (nor `microk8s`)").with_hint(
-        "install kubectl (https://kubernetes.io/docs/tasks/tools/), or on MicroK8s run\n\
-         `sudo snap alias microk8s.kubectl kubectl` so `kubectl` is `microk8s kubectl`",
-    ))
-}
-
 impl Kubectl {
     /// The command for `args`, with the global flags first: `kubectl [--kubeconfig K]
     /// [--context C] --namespace N ARGS...`.
@@ -188,16 +172,6 @@ mod tests {
             kubectl().command(&["get", "pods"]).display(),
             "kubectl --kubeconfig /k/config --context prod --namespace airflow get pods"
         );
-    }
-
-    #[test]
-    fn microk8s_is_used_when_kubectl_is_missing() {
-        let found = find_kubectl(|name| (name == "microk8s").then(|| PathBuf::from("/snap/bin/microk8s")))
-            .expect("microk8s found");
-        assert_eq!(found, vec![OsString::from("/snap/bin/microk8s"), OsString::from("kubectl")]);
-        let error = find_kubectl(|_| None).expect_err("nothing found");
-        assert_eq!(error.code, ExitCode::External);
-        assert!(error.hint.expect("hint").contains("microk8s"));
     }
 
     #[test]

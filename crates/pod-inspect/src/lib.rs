@@ -13,7 +13,7 @@ pub mod status;
 pub mod ui;
 pub mod wait;
 
-pub use kubectl::{Kubectl, decode_secret_data, find_kubectl};
+pub use kubectl::{Kubectl, decode_secret_data};
 
 /// Parses a kubectl/helm-style duration: `15m`, `30s`, `1h`, `500ms`, `1h30m`, or bare seconds.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {

@@ -9,7 +9,7 @@ use airflow_kit_core::cli::{finish, say, write_stdout};
 use airflow_kit_core::{Error, ExitCode, json_to_yaml};
 use clap::Parser;
 use pod_inspect::cli::{Cli, Command, TOOL};
-use pod_inspect::{Kubectl, dags, diagnose, fernet, find_kubectl, fix, status, ui, wait};
+use pod_inspect::{Kubectl, dags, diagnose, fernet, fix, status, ui, wait};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -17,7 +17,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Error> {
-    let program = find_kubectl(airflow_kit_core::process::find_on_path)?;
+    let program = airflow_kit_core::process::find_kubectl(false, airflow_kit_core::process::find_on_path)?;
     let kubectl = Kubectl {
         program,
         kubeconfig: cli.kubeconfig,

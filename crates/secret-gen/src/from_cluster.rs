@@ -20,7 +20,7 @@ pub struct ClusterConfig {
     pub namespace: String,
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
-    /// `["kubectl"]` or `["microk8s", "kubectl"]`; see [`find_kubectl`].
+    /// `["kubectl"]` or `["microk8s", "kubectl"]`; see `airflow_kit_core::process::find_kubectl`.
     pub program: Vec<OsString>,
     pub timeout: Duration,
 }
@@ -40,24 +40,6 @@ pub fn validate(fill: bool, config: &SecretsConfig) -> Result<(), Error> {
     };
     Err(Error::bad_input(format!("`{flag}` generates new secrets, which `--from-cluster` alone never does"))
         .with_hint("add `--fill` to pin the live values first and then generate, or drop the flag"))
-}
-
-/// Which kubectl to run, given what is on PATH: `kubectl` itself, else `microk8s kubectl`
-/// (MicroK8s ships kubectl only as a subcommand), the same choice pod-inspect makes. The caller
-/// passes the lookup so the library never reads the environment.
-pub fn find_kubectl(microk8s: bool, find_on_path: impl Fn(&str) -> Option<PathBuf>) -> Result<Vec<OsString>, Error> {
-    if !microk8s && let Some(path) = find_on_path("kubectl") {
-        return Ok(vec![path.into_os_string()]);
-    }
-    if let Some(path) = find_on_path("microk8s") {
-        return Ok(vec![path.into_os_string(), OsString::from("kubectl")]);
-    }
-    let message =
-        if microk8s { "`microk8s` was not found on PATH" } else { "`kubectl` was not found on PATH (nor `microk8s`)" };
-    Err(Error::external(message).with_hint(
-        "install kubectl, or on MicroK8s make sure `/snap/bin` is on PATH; offline, give the Secrets as a file:\n\
-         `kubectl get secrets -n NAMESPACE -o json > secrets.json`, then `--from-secrets secrets.json`",
-    ))
 }
 
 /// The one kubectl call: `kubectl [--kubeconfig K] [--context C] --namespace N get secrets -o
@@ -610,12 +592,6 @@ mod tests {
 
     #[test]
     fn kubectl_is_found_like_pod_inspect_does_and_its_argv_holds_no_secret() {
-        let found = find_kubectl(false, |name| (name == "microk8s").then(|| PathBuf::from("/snap/bin/microk8s")))
-            .expect("found");
-        assert_eq!(found, [OsString::from("/snap/bin/microk8s"), OsString::from("kubectl")]);
-        let found = find_kubectl(true, |name| Some(PathBuf::from(format!("/bin/{name}")))).expect("found");
-        assert_eq!(found[0], OsString::from("/bin/microk8s"));
-        assert_eq!(find_kubectl(false, |_| None).expect_err("none").code.code(), 3);
         let config = ClusterConfig {
             namespace: "af".into(),
             kubeconfig: Some(PathBuf::from("/k")),

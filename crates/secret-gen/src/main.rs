@@ -68,7 +68,13 @@ fn run_from_cluster(args: SecretsArgs, config: &SecretsConfig, input: &Input) ->
             namespace: args.namespace.clone(),
             kubeconfig: args.kubeconfig,
             context: args.context,
-            program: from_cluster::find_kubectl(args.microk8s, airflow_kit_core::process::find_on_path)?,
+            program: airflow_kit_core::process::find_kubectl(args.microk8s, airflow_kit_core::process::find_on_path)
+                .map_err(|error| {
+                    let hint = error.hint.clone().unwrap_or_default();
+                    error.with_hint(format!(
+                        "{hint}\noffline, give the Secrets as a file: `kubectl get secrets -n NAMESPACE -o json > secrets.json`, then `--from-secrets secrets.json`"
+                    ))
+                })?,
             timeout: KUBECTL_TIMEOUT,
         }),
     };
