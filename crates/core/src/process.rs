@@ -263,6 +263,28 @@ pub fn find_kubectl(microk8s: bool, find_on_path: impl Fn(&str) -> Option<PathBu
     ))
 }
 
+/// `kubectl` (the words [`find_kubectl`] returned) with the global flags first:
+/// `kubectl [--kubeconfig K] [--context C] --namespace N`, ready for a verb.
+pub fn kubectl_command(
+    program: &[OsString],
+    kubeconfig: Option<&std::path::Path>,
+    context: Option<&str>,
+    namespace: &str,
+) -> Command {
+    let mut words = program.iter();
+    let mut command = Command::new(words.next().cloned().unwrap_or_else(|| OsString::from("kubectl")));
+    for word in words {
+        command = command.arg(word);
+    }
+    if let Some(kubeconfig) = kubeconfig {
+        command = command.arg("--kubeconfig").arg(kubeconfig);
+    }
+    if let Some(context) = context {
+        command = command.arg("--context").arg(context);
+    }
+    command.arg("--namespace").arg(namespace)
+}
+
 fn is_executable(path: &std::path::Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)

@@ -29,22 +29,9 @@ impl Kubectl {
     /// The command for `args`, with the global flags first: `kubectl [--kubeconfig K]
     /// [--context C] --namespace N ARGS...`.
     pub fn command<S: AsRef<str>>(&self, args: &[S]) -> Command {
-        let mut words = self.program.iter();
-        let mut command = Command::new(words.next().cloned().unwrap_or_else(|| OsString::from("kubectl")));
-        for word in words {
-            command = command.arg(word);
-        }
-        if let Some(kubeconfig) = &self.kubeconfig {
-            command = command.arg("--kubeconfig").arg(kubeconfig);
-        }
-        if let Some(context) = &self.context {
-            command = command.arg("--context").arg(context);
-        }
-        command = command.arg("--namespace").arg(&self.namespace);
-        for arg in args {
-            command = command.arg(arg.as_ref());
-        }
-        command.timeout(self.timeout)
+        process::kubectl_command(&self.program, self.kubeconfig.as_deref(), self.context.as_deref(), &self.namespace)
+            .args(args.iter().map(AsRef::as_ref))
+            .timeout(self.timeout)
     }
 
     /// The command line as a person would type it: `kubectl ...` (or `microk8s kubectl ...`)

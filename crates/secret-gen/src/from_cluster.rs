@@ -45,18 +45,14 @@ pub fn validate(fill: bool, config: &SecretsConfig) -> Result<(), Error> {
 /// The one kubectl call: `kubectl [--kubeconfig K] [--context C] --namespace N get secrets -o
 /// json`. It carries no secret; the Secrets come back on its stdout only.
 pub fn kubectl_command(config: &ClusterConfig) -> Command {
-    let mut words = config.program.iter();
-    let mut command = Command::new(words.next().cloned().unwrap_or_else(|| OsString::from("kubectl")));
-    for word in words {
-        command = command.arg(word);
-    }
-    if let Some(kubeconfig) = &config.kubeconfig {
-        command = command.arg("--kubeconfig").arg(kubeconfig);
-    }
-    if let Some(context) = &config.context {
-        command = command.arg("--context").arg(context);
-    }
-    command.args(["--namespace", &config.namespace, "get", "secrets", "-o", "json"]).timeout(config.timeout)
+    process::kubectl_command(
+        &config.program,
+        config.kubeconfig.as_deref(),
+        config.context.as_deref(),
+        &config.namespace,
+    )
+    .args(["get", "secrets", "-o", "json"])
+    .timeout(config.timeout)
 }
 
 /// Reads the namespace's Secrets through kubectl. A failure is exit 3 with kubectl's stderr
