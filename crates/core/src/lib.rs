@@ -2,9 +2,14 @@
 //! child processes and atomic writes. Nothing here reads argv or env, or exits the process.
 
 pub mod cli;
+pub mod cluster;
+pub mod defaults;
+pub mod duration;
 pub mod error;
 pub mod fs;
+pub mod kube_secret;
 pub mod process;
+pub mod report;
 pub mod secrets;
 pub mod yaml;
 
