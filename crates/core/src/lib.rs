@@ -13,6 +13,7 @@ pub mod process;
 pub mod report;
 pub mod secrets;
 pub mod suggest;
+pub mod values_path;
 pub mod yaml;
 
 pub use error::{Error, ExitCode, Location};
