@@ -8,6 +8,7 @@ pub mod duration;
 pub mod error;
 pub mod fs;
 pub mod git_url;
+pub mod interrupt;
 pub mod kube_secret;
 pub mod process;
 pub mod report;
