@@ -1,10 +1,8 @@
 //! `cargo xtask`: the project's own commands. This file only parses flags and dispatches;
 //! each task lives in its own module.
 
-mod adopt;
 mod bench;
 mod ci;
-mod cluster;
 mod dist;
 mod install;
 
@@ -25,32 +23,42 @@ enum Task {
     Bench(bench::BenchArgs),
     /// Install Airflow: preflight, secrets, deploy key, known hosts, cumulative values,
     /// repository access check, helm upgrade, wait, DAG check. Safe to run again.
-    Install(Box<install::InstallArgs>),
+    Install(Box<install::InstallCommand>),
     /// Take over an install made by hand: rebuild the cumulative values from the release, pin
     /// the secrets the chart generated to their live values, keep and check the deploy key.
-    Adopt(adopt::AdoptArgs),
+    Adopt(install::AdoptCommand),
     /// Man pages and bash, zsh and fish completions for every tool, into target/dist.
     Dist(dist::DistArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let shell = xshell::Shell::new()?;
-    shell.change_dir(project_root());
     match cli.task {
-        Task::Ci => ci::run(&shell),
-        Task::Bench(args) => bench::run(&shell, &args),
-        Task::Install(args) => {
-            // Relative paths in flags are the user's: the steps run in the process's own
-            // directory; only `cargo build` runs in the project root (the shell's directory).
-            let code = install::run(&shell, &args)?;
-            std::process::exit(code);
+        // Relative paths in flags are the user's: install and adopt run in the process's own
+        // directory; only their `cargo build` runs in the project root.
+        Task::Install(command) => install::install(&command),
+        Task::Adopt(command) => install::adopt(&command),
+        Task::Ci => report(xshell::Shell::new().map_err(Into::into).and_then(|shell| in_root(shell, ci::run))),
+        Task::Bench(args) => {
+            report(xshell::Shell::new().map_err(Into::into).and_then(|shell| in_root(shell, |s| bench::run(s, &args))))
         }
-        Task::Adopt(args) => {
-            let code = adopt::run(&shell, &args)?;
-            std::process::exit(code);
+        Task::Dist(args) => report(dist::run(&args)),
+    }
+}
+
+fn in_root(shell: xshell::Shell, task: impl FnOnce(&xshell::Shell) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    shell.change_dir(project_root());
+    task(&shell)
+}
+
+/// The project's own tasks (ci, bench, dist) fail with the failing command's message.
+fn report(result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            std::process::ExitCode::FAILURE
         }
-        Task::Dist(args) => dist::run(&args),
     }
 }
 
