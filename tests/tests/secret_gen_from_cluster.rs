@@ -426,6 +426,14 @@ fn bad_usage_and_bad_lists_fail_before_kubectl_runs_and_never_echo_a_secret() {
     run.expect_code(2).expect_stderr_contains("is not the JSON of Kubernetes Secrets");
     assert!(!run.stderr.contains("c2VjcmV0") && run.stdout.is_empty(), "{run}");
 
+    // A field of the wrong type: serde's own message would quote the string, a secret.
+    let shaped = dir.path().join("shaped.json");
+    std::fs::write(&shaped, r#"{"kind":"Secret","metadata":{"name":"a"},"data":"c2VjcmV0LXZhbHVlLWhlcmU="}"#)
+        .expect("write");
+    let run = adopt(&["--from-secrets", shaped.to_str().expect("utf-8")], "{}\n", "secrets-af2.json", &dir).run;
+    run.expect_code(2).expect_stderr_contains("a field has the wrong type");
+    assert!(!run.stderr.contains("c2VjcmV0") && run.stdout.is_empty(), "{run}");
+
     let missing = adopt(&["--from-secrets", "nope.json"], "{}\n", "secrets-af2.json", &dir).run;
     missing.expect_code(2).expect_stderr_contains("cannot read `nope.json`");
 }

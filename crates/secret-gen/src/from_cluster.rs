@@ -92,7 +92,7 @@ impl LiveSecrets {
     /// is not a Secret kubectl printed (`{}`, or some other JSON), and is refused rather than
     /// read as a namespace without Secrets.
     pub fn parse(json: &[u8], source: &str) -> Result<LiveSecrets, Error> {
-        let parsed = kube_secret::parse_secrets(json, source)?;
+        let parsed = kube_secret::parse_secrets(json, source).map_err(|error| without_values(error, json, source))?;
         if parsed.iter().any(|secret| secret.name.is_empty()) {
             return Err(Error::external(format!(
                 "`{source}` is not a list of Kubernetes Secrets (an object without `metadata.name`)"
@@ -130,6 +130,25 @@ impl LiveSecrets {
         })?;
         Ok(Some(text))
     }
+}
+
+/// Core's decoder words a JSON error with serde's own text, which quotes a string of the wrong
+/// type (`invalid type: string "<the value>", expected a map`), and a Secret's strings are
+/// secrets. So a JSON error is re-said here with its place only: where the syntax breaks, or
+/// that the shape is wrong. Other errors (a value that is not base64) name keys only and pass.
+fn without_values(error: Error, json: &[u8], source: &str) -> Error {
+    if !error.message.starts_with(&format!("`{source}` is not the JSON of Kubernetes Secrets:")) {
+        return error;
+    }
+    let message = match serde_json::from_slice::<serde_json::Value>(json) {
+        Err(syntax) => format!(
+            "`{source}` is not the JSON of Kubernetes Secrets (invalid JSON at line {}, column {})",
+            syntax.line(),
+            syntax.column()
+        ),
+        Ok(_) => format!("`{source}` is not the JSON of Kubernetes Secrets (a field has the wrong type)"),
+    };
+    Error { message, ..error }
 }
 
 /// What pinning did: lines for stderr, none of which shows a value. `warnings` are the lines a
@@ -552,6 +571,9 @@ mod tests {
         let error = LiveSecrets::parse(br#"{"kind":"Secret","metadata":{"name":"a"},"data":{"k":"!!s3cret"}}"#, "t")
             .expect_err("bad base64");
         assert!(error.message.contains("`k`") && !error.message.contains("s3cret"), "{}", error.message);
+        let error = LiveSecrets::parse(br#"{"kind":"Secret","metadata":{"name":"a"},"data":"s3cretvalue"}"#, "t")
+            .expect_err("data is not a map");
+        assert!(error.message.contains("wrong type") && !error.message.contains("s3cret"), "{}", error.message);
         let binary = LiveSecrets::from_decoded([("a", "k", [0xff_u8, 0xfe].as_slice())]);
         let error = binary.text("a", "k").expect_err("not UTF-8");
         assert!(error.message.contains("not UTF-8"), "{}", error.message);
