@@ -562,3 +562,138 @@ fn help_ends_with_the_exit_codes() {
         run.expect_success().expect_stdout_contains("Example").expect_stdout_contains("4  refused for safety");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The README's pipe, and a FILE that does not exist yet
+
+/// The README's pipe (the first `sh` block under "The tools on their own"), read from README.md
+/// itself so the README cannot drift from what is tested.
+fn readme_pipe() -> String {
+    let readme =
+        std::fs::read_to_string(airflow_kit_tests::bins::workspace_root().join("README.md")).expect("README.md");
+    let section = readme.split_once("## The tools on their own").expect("the README section").1;
+    let block = section.split_once("```sh\n").expect("an sh block").1;
+    block.split_once("\n```").expect("the block's end").0.to_string()
+}
+
+/// The README's pipe, changed only where it must reach the network or the cluster: the
+/// repository URL becomes the test sshd's, `known-hosts` gets the test host's fingerprints
+/// (checked out of band, as a user would for a self-hosted server: no provider publishes
+/// them), and the tail from `&& helm-run upgrade` on is cut (it needs a cluster). Each change
+/// must match exactly once, so a rewritten README fails here instead of being tested halfway.
+fn readme_pipe_for(server: &Sshd) -> String {
+    let pipe = readme_pipe();
+    assert_eq!(
+        pipe.lines().next(),
+        Some("set -o pipefail"),
+        "the README pipe must start with `set -o pipefail`:\n{pipe}"
+    );
+    let replace_once = |text: &str, from: &str, to: &str| {
+        assert_eq!(text.matches(from).count(), 1, "`{from}` must appear exactly once in the README pipe:\n{text}");
+        text.replacen(from, to, 1)
+    };
+    let pipe = replace_once(&pipe, "--repo git@github.com:me/dags.git ", &format!("--repo '{}' ", server.repo_url()));
+    let fingerprints: String =
+        server.host_fingerprints().iter().map(|fingerprint| format!(" --expect-fingerprint {fingerprint}")).collect();
+    let pipe = replace_once(&pipe, "| known-hosts \\\n", &format!("| known-hosts{fingerprints} \\\n"));
+    let (kept, cut) = pipe.split_once(" \\\n  && helm-run upgrade").expect("the README pipe ends with the upgrade");
+    assert!(cut.contains("pod-inspect"), "only the cluster steps are cut: {cut}");
+    assert!(kept.ends_with("| values-merge --in-place values.yaml -"), "{kept}");
+    format!("{kept}\n")
+}
+
+/// Runs `script` with bash in `dir`, our built binaries first on PATH and HOME in the temp dir
+/// (so the README's `~/.airflow/keys` lands there).
+fn run_bash(script: &str, dir: &Path, home: &Path) -> Run {
+    let bins = airflow_kit_tests::bins::bin_dir();
+    let mut command = Command::new("bash");
+    command
+        .args(["-c", script])
+        .current_dir(dir)
+        .env("HOME", home)
+        .env("PATH", format!("{}:{}", bins.display(), std::env::var("PATH").unwrap_or_default()));
+    airflow_kit_tests::bins::run_command(command, None)
+}
+
+/// Defect 3 of issue 16: on a fresh machine `secret-gen < values.yaml` failed (no such file),
+/// the pipe went on, and the cumulative file was written without a fernet or API key. The
+/// README's pipe, run as written in a fresh directory, must now write every pinned secret, the
+/// deploy key and knownHosts into a 0600 cumulative file, and a second run must leave it
+/// byte-identical.
+#[test]
+fn the_readme_pipe_works_as_written_on_a_fresh_machine_and_twice_changes_nothing() {
+    let Some(server) = Sshd::start("the_readme_pipe_works_as_written_on_a_fresh_machine") else { return };
+    if require_tool(Tool::SshKeyscan, "the_readme_pipe_works_as_written_on_a_fresh_machine").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (work, home) = (tmp.path().join("work"), tmp.path().join("home"));
+    std::fs::create_dir_all(&work).expect("work dir");
+    std::fs::create_dir_all(&home).expect("home dir");
+    let script = readme_pipe_for(&server);
+    let values = work.join("values.yaml");
+
+    let first = run_bash(&script, &work, &home);
+    first.expect_success();
+    let note = "secret-gen: values.yaml does not exist yet; starting from an empty document";
+    assert_eq!(first.stderr.matches(note).count(), 1, "the missing file is said once\n{first}\n{script}");
+    assert_eq!(airflow_kit_core::fs::mode_of(&values), Some(0o600), "the cumulative file is 0600");
+    let written = std::fs::read_to_string(&values).expect("the cumulative file exists");
+    let root = parse(&written);
+    for path in [&["fernetKey"][..], &["webserverSecretKey"], &["apiSecretKey"], &["jwtSecret"], &["redis", "password"]]
+    {
+        assert!(!text_at(&root, path).is_empty(), "{path:?} is pinned\n{written}");
+    }
+    assert_eq!(text_at(&root, &["dags", "gitSync", "repo"]), server.repo_url());
+    assert_eq!(text_at(&root, &["dags", "gitSync", "sshKeySecret"]), SECRET);
+    let key_file = home.join(".airflow/keys/airflow_deploy_key");
+    assert_eq!(key_from_yaml(&written), std::fs::read(&key_file).expect("the deploy key"), "the deploy key Secret");
+    let known_hosts = text_at(&root, &["dags", "gitSync", "knownHosts"]);
+    assert!(known_hosts.contains(&format!("[127.0.0.1]:{} ", server.port)), "{known_hosts}");
+    assert_no_secret_in(&first.stderr, &secret_values(&written), "stderr");
+
+    // What the cumulative file carries lets git in, as git-sync would run it.
+    server.authorize(&std::fs::read_to_string(key_file.with_extension("pub")).expect("public key"));
+    let mounted = write_private(tmp.path(), "mounted-key", &key_from_yaml(&written));
+    let hosts_file = tmp.path().join("known_hosts");
+    std::fs::write(&hosts_file, &known_hosts).expect("known_hosts");
+    let (ok, stderr) = git_clone(&server.repo_url(), &mounted, &hosts_file, &tmp.path().join("clone"));
+    assert!(ok, "the pinned key and knownHosts must clone: {stderr}");
+
+    let second = run_bash(&script, &work, &home);
+    second.expect_success();
+    assert!(!second.stderr.contains("does not exist yet"), "{second}");
+    assert_eq!(std::fs::read_to_string(&values).expect("values"), written, "a second run changes nothing\n{second}");
+}
+
+#[test]
+fn a_missing_file_is_an_empty_document_for_both_subcommands() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let note = "secret-gen: new.yaml does not exist yet; starting from an empty document\n";
+    let filtered = run_tool("secret-gen", &["new.yaml", "--airflow", "2"], None, tmp.path());
+    filtered.expect_success();
+    assert_eq!(filtered.stderr.matches(note).count(), 1, "{filtered}");
+    assert!(parse(&filtered.stdout).get_path(&["fernetKey"]).is_some(), "{filtered}");
+    assert!(!tmp.path().join("new.yaml").exists(), "reading never creates the file");
+
+    let keyed = deploy_key(tmp.path(), &["new.yaml"], "");
+    keyed.expect_success();
+    assert_eq!(keyed.stderr.matches(note).count(), 1, "{keyed}");
+    assert!(key_from_yaml(&keyed.stdout).starts_with(b"-----BEGIN OPENSSH PRIVATE KEY-----"));
+
+    // `-` is stdin, for both.
+    let from_stdin = secret_gen(&["-"], "executor: CeleryExecutor\n", tmp.path());
+    from_stdin.expect_success().expect_stdout_contains("executor: CeleryExecutor");
+    assert!(!from_stdin.stderr.contains("does not exist"), "{from_stdin}");
+    deploy_key(tmp.path(), &["-"], "executor: CeleryExecutor\n")
+        .expect_success()
+        .expect_stdout_contains("executor: CeleryExecutor");
+
+    // A missing directory is a typo, not a first run: refused, nothing printed.
+    for args in [&["nodir/values.yaml"][..], &["deploy-key", "--dir", "keys2", "nodir/values.yaml"]] {
+        let run = run_tool("secret-gen", args, None, tmp.path());
+        run.expect_code(2).expect_stderr_contains("neither it nor its directory").expect_stderr_contains("hint:");
+        assert!(run.stdout.is_empty(), "{run}");
+    }
+    assert!(!tmp.path().join("keys2").exists(), "no key is written for bad input");
+}

@@ -22,12 +22,15 @@ struct Adopted {
     kubectl_calls: Vec<String>,
 }
 
-/// How the run finds kubectl: the stand-in as `kubectl` first on the usual PATH, or a PATH
-/// holding only the stand-in as `microk8s` (MicroK8s without a `kubectl` alias).
+/// How the run finds kubectl: the stand-in as `kubectl` first on the usual PATH, a PATH
+/// holding only the stand-in as `microk8s` (MicroK8s without a `kubectl` alias), or a PATH
+/// holding the stand-in as both `kubectl` and `microk8s` (each logs the name it was called by).
 #[derive(Clone, Copy, PartialEq)]
 enum KubectlOnPath {
     Kubectl,
     OnlyMicrok8s,
+    OnlyKubectl,
+    Both,
 }
 
 fn secret_gen(
@@ -44,12 +47,19 @@ fn secret_gen(
         KubectlOnPath::Kubectl => {
             format!("{}:{}", fixtures().join("bin").display(), std::env::var("PATH").unwrap_or_default())
         }
-        KubectlOnPath::OnlyMicrok8s => {
-            let bin = dir.path().join("microk8s-bin");
+        KubectlOnPath::OnlyMicrok8s | KubectlOnPath::OnlyKubectl | KubectlOnPath::Both => {
+            let names: &[&str] = match path {
+                KubectlOnPath::Both => &["kubectl", "microk8s"],
+                KubectlOnPath::OnlyKubectl => &["kubectl"],
+                _ => &["microk8s"],
+            };
+            let bin = dir.path().join(names.join("-"));
             std::fs::create_dir_all(&bin).expect("bin dir");
-            let link = bin.join("microk8s");
-            if !link.exists() {
-                std::os::unix::fs::symlink(fixtures().join("bin/kubectl"), &link).expect("symlink");
+            for name in names {
+                let link = bin.join(name);
+                if !link.exists() {
+                    std::os::unix::fs::symlink(fixtures().join("bin/kubectl"), &link).expect("symlink");
+                }
             }
             bin.display().to_string()
         }
@@ -322,6 +332,49 @@ fn microk8s_kubectl_is_used_when_there_is_no_kubectl() {
     }
 }
 
+/// Defect 2 of issue 16: `--microk8s` must reach kubectl even when `kubectl` is on PATH too,
+/// with every cluster flag (core's `ClusterArgs`, `--kube-context` or kubectl's `--context`).
+#[test]
+fn microk8s_is_used_even_when_kubectl_is_on_path() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plain = secret_gen(&["--from-cluster"], "{}\n", "secrets-af2.json", KubectlOnPath::Both, None, &dir);
+    plain.run.expect_success();
+    assert_eq!(plain.kubectl_calls, ["kubectl --namespace airflow get secrets -o json"], "without --microk8s");
+    for context in ["--kube-context", "--context"] {
+        let args = [
+            "--from-cluster",
+            "--microk8s",
+            "--kubeconfig",
+            "/k/config",
+            context,
+            "prod",
+            "-n",
+            "data",
+            "--release",
+            "af",
+        ];
+        let adopted = secret_gen(&args, "{}\n", "secrets-af2.json", KubectlOnPath::Both, None, &dir);
+        adopted.run.expect_success();
+        assert_eq!(
+            adopted.kubectl_calls,
+            ["microk8s kubectl --kubeconfig /k/config --context prod --namespace data get secrets -o json"],
+            "{}",
+            adopted.run
+        );
+    }
+    // Without `microk8s` on PATH, `--microk8s` is an error naming it, not a silent `kubectl`.
+    let refused = secret_gen(
+        &["--from-cluster", "--microk8s"],
+        "{}\n",
+        "secrets-af2.json",
+        KubectlOnPath::OnlyKubectl,
+        None,
+        &dir,
+    );
+    assert!(refused.kubectl_calls.is_empty(), "{:?}", refused.kubectl_calls);
+    refused.run.expect_code(3).expect_stderr_contains("`microk8s` was not found on PATH");
+}
+
 #[test]
 fn a_kubectl_failure_is_exit_3_with_its_stderr_and_nothing_on_stdout() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -357,12 +410,28 @@ fn bad_usage_and_bad_lists_fail_before_kubectl_runs_and_never_echo_a_secret() {
     assert!(refused.kubectl_calls.is_empty());
     adopt(&["--fill"], "{}\n", "secrets-af2.json", &dir).run.expect_code(2);
     adopt(&["--from-secrets", "x.json", "--kubeconfig", "k"], "{}\n", "secrets-af2.json", &dir).run.expect_code(2);
+    // The cluster flags mean something only with a source of live Secrets (and not on deploy-key).
+    for args in
+        [&["--release", "af"][..], &["-n", "data"], &["--microk8s"], &["deploy-key", "--dir", "k", "--release", "af"]]
+    {
+        let run = adopt(args, "{}\n", "secrets-af2.json", &dir).run;
+        run.expect_code(2);
+        assert!(run.stdout.is_empty(), "{run}");
+    }
 
     let garbage = dir.path().join("garbage.json");
     std::fs::write(&garbage, "{\"kind\": \"List\", \"items\": [{\"data\": {\"k\": \"c2VjcmV0LXZhbHVlLWhlcmU=\"}}, ")
         .expect("write");
     let run = adopt(&["--from-secrets", garbage.to_str().expect("utf-8")], "{}\n", "secrets-af2.json", &dir).run;
-    run.expect_code(2).expect_stderr_contains("is not the JSON of `kubectl get secrets -o json`");
+    run.expect_code(2).expect_stderr_contains("is not the JSON of Kubernetes Secrets");
+    assert!(!run.stderr.contains("c2VjcmV0") && run.stdout.is_empty(), "{run}");
+
+    // A field of the wrong type: serde's own message would quote the string, a secret.
+    let shaped = dir.path().join("shaped.json");
+    std::fs::write(&shaped, r#"{"kind":"Secret","metadata":{"name":"a"},"data":"c2VjcmV0LXZhbHVlLWhlcmU="}"#)
+        .expect("write");
+    let run = adopt(&["--from-secrets", shaped.to_str().expect("utf-8")], "{}\n", "secrets-af2.json", &dir).run;
+    run.expect_code(2).expect_stderr_contains("a field has the wrong type");
     assert!(!run.stderr.contains("c2VjcmV0") && run.stdout.is_empty(), "{run}");
 
     let missing = adopt(&["--from-secrets", "nope.json"], "{}\n", "secrets-af2.json", &dir).run;

@@ -50,8 +50,6 @@ pub struct DeployKeyConfig {
     pub rotate: bool,
 }
 
-pub const DEFAULT_KEY_NAME: &str = "airflow_deploy_key";
-pub const DEFAULT_SECRET_NAME: &str = "airflow-ssh-secret";
 pub const DEFAULT_RSA_BITS: usize = 4096;
 /// The key name inside the Secret that the chart mounts for git-sync.
 pub const SECRET_KEY_NAME: &str = "gitSshKey";
@@ -675,11 +673,11 @@ mod tests {
     fn config(dir: &Path) -> DeployKeyConfig {
         DeployKeyConfig {
             dir: dir.to_path_buf(),
-            name: DEFAULT_KEY_NAME.to_string(),
+            name: airflow_kit_core::defaults::DEPLOY_KEY_NAME.to_string(),
             key_type: None,
             bits: None,
             comment: "test".to_string(),
-            secret_name: DEFAULT_SECRET_NAME.to_string(),
+            secret_name: airflow_kit_core::defaults::SSH_SECRET_NAME.to_string(),
             repo: Some("git@github.com:me/dags.git".to_string()),
             branch: Some("main".to_string()),
             sub_path: Some("dags".to_string()),

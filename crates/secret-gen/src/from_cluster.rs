@@ -7,9 +7,9 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use airflow_kit_core::kube_secret::{self, Secret};
 use airflow_kit_core::process::{self, Command};
 use airflow_kit_core::{Error, Node};
-use base64::Engine;
 
 use crate::secrets::{AirflowMajor, SecretsConfig, airflow_major, is_set};
 
@@ -66,8 +66,8 @@ pub fn read_live_secrets(config: &ClusterConfig) -> Result<LiveSecrets, Error> {
         error.message = error.message.replace(&command.display(), &shown);
         return Err(error);
     }
-    LiveSecrets::parse(&output.stdout, &format!("`{shown}`"))
-        .map_err(|error| Error { code: airflow_kit_core::ExitCode::External, ..error })
+    // What kubectl printed is not ours to fix: a parse error stays exit 3 (external).
+    LiveSecrets::parse(&output.stdout, &shown)
 }
 
 /// The command line as a person would type it: `kubectl ...` (or `microk8s kubectl ...`), not
@@ -78,67 +78,40 @@ fn shown(command: &Command) -> String {
     format!("{}{}", command.program_name(), full.strip_prefix(&program).unwrap_or(&full))
 }
 
-/// The Secrets of one namespace: name to data (still base64, as the API returns it). Values
-/// are decoded only for the keys that are pinned, and never shown.
+/// The Secrets of one namespace: name to decoded data, from core's one decoder of kubectl's
+/// JSON. The values are secrets: they are never shown.
 #[derive(Debug, Clone, Default)]
 pub struct LiveSecrets {
-    secrets: BTreeMap<String, BTreeMap<String, String>>,
+    secrets: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
 }
 
 impl LiveSecrets {
     /// Parses kubectl's `-o json`: a `List` of Secrets (`get secrets`), or one Secret (`get
-    /// secret NAME`). `source` names the input in errors. Errors never quote the input, which
-    /// holds secret values.
+    /// secret NAME`), through `airflow_kit_core::kube_secret`. `source` names the input in
+    /// errors (the command, or the file); errors never quote a value. An object without a name
+    /// is not a Secret kubectl printed (`{}`, or some other JSON), and is refused rather than
+    /// read as a namespace without Secrets.
     pub fn parse(json: &[u8], source: &str) -> Result<LiveSecrets, Error> {
-        let value: serde_json::Value = serde_json::from_slice(json).map_err(|error| {
-            Error::bad_input(format!(
-                "{source} is not the JSON of `kubectl get secrets -o json` (line {}, column {})",
-                error.line(),
-                error.column()
+        let parsed = kube_secret::parse_secrets(json, source).map_err(|error| without_values(error, json, source))?;
+        if parsed.iter().any(|secret| secret.name.is_empty()) {
+            return Err(Error::external(format!(
+                "`{source}` is not a list of Kubernetes Secrets (an object without `metadata.name`)"
             ))
-            .with_hint("give the output of `kubectl get secrets -n NAMESPACE -o json` as it was printed")
-        })?;
-        let items: Vec<&serde_json::Value> = match value.get("kind").and_then(serde_json::Value::as_str) {
-            Some("List" | "SecretList") => value
-                .get("items")
-                .and_then(serde_json::Value::as_array)
-                .map(|items| items.iter().collect())
-                .unwrap_or_default(),
-            Some("Secret") => vec![&value],
-            _ => {
-                return Err(Error::bad_input(format!(
-                    "{source} is not a list of Kubernetes Secrets (no `kind: List`)"
-                ))
-                .with_hint("give the output of `kubectl get secrets -n NAMESPACE -o json` as it was printed"));
-            }
-        };
-        let mut secrets = BTreeMap::new();
-        for item in items {
-            // A List from `kubectl get all`-style commands may hold other kinds; only Secrets count.
-            if item.get("kind").and_then(serde_json::Value::as_str).is_some_and(|kind| kind != "Secret") {
-                continue;
-            }
-            let Some(name) = item.pointer("/metadata/name").and_then(serde_json::Value::as_str) else { continue };
-            let data = item
-                .get("data")
-                .and_then(serde_json::Value::as_object)
-                .map(|data| {
-                    data.iter()
-                        .filter_map(|(key, value)| value.as_str().map(|text| (key.clone(), text.to_string())))
-                        .collect()
-                })
-                .unwrap_or_default();
-            secrets.insert(name.to_string(), data);
+            .with_hint("it must be what `kubectl get secrets -n NAMESPACE -o json` prints"));
         }
-        Ok(LiveSecrets { secrets })
+        Ok(LiveSecrets::from_secrets(parsed))
+    }
+
+    /// The set from Secrets already decoded (by `kube_secret`, or by a test).
+    pub fn from_secrets(secrets: impl IntoIterator<Item = Secret>) -> LiveSecrets {
+        LiveSecrets { secrets: secrets.into_iter().map(|secret| (secret.name, secret.data)).collect() }
     }
 
     /// Builds the set from decoded values (for tests and callers that read Secrets elsewhere).
     pub fn from_decoded<'a>(items: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8])>) -> LiveSecrets {
-        let mut secrets: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        let mut secrets: BTreeMap<String, BTreeMap<String, Vec<u8>>> = BTreeMap::new();
         for (name, key, value) in items {
-            let encoded = base64::engine::general_purpose::STANDARD.encode(value);
-            secrets.entry(name.to_string()).or_default().insert(key.to_string(), encoded);
+            secrets.entry(name.to_string()).or_default().insert(key.to_string(), value.to_vec());
         }
         LiveSecrets { secrets }
     }
@@ -147,20 +120,35 @@ impl LiveSecrets {
         self.secrets.contains_key(name)
     }
 
-    /// The decoded text of `key` in Secret `name`; None when either is absent. Not base64 or
-    /// not UTF-8 is an error naming the Secret and key only.
+    /// The text of `key` in Secret `name`; None when either is absent. Not UTF-8 is an error
+    /// naming the Secret and key only.
     fn text(&self, name: &str, key: &str) -> Result<Option<String>, Error> {
-        let Some(encoded) = self.secrets.get(name).and_then(|data| data.get(key)) else { return Ok(None) };
-        let bytes = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| {
-            Error::bad_input(format!("Secret `{name}` key `{key}` is not valid base64"))
-                .with_hint("the API always returns base64 in `data`; check the Secret list given")
-        })?;
-        let text = String::from_utf8(bytes).map_err(|_| {
+        let Some(bytes) = self.secrets.get(name).and_then(|data| data.get(key)) else { return Ok(None) };
+        let text = String::from_utf8(bytes.clone()).map_err(|_| {
             Error::bad_input(format!("Secret `{name}` key `{key}` is not UTF-8 text, so it cannot be a chart value"))
                 .with_hint("this Secret was not made by the Airflow chart; set the value in the document yourself")
         })?;
         Ok(Some(text))
     }
+}
+
+/// Core's decoder words a JSON error with serde's own text, which quotes a string of the wrong
+/// type (`invalid type: string "<the value>", expected a map`), and a Secret's strings are
+/// secrets. So a JSON error is re-said here with its place only: where the syntax breaks, or
+/// that the shape is wrong. Other errors (a value that is not base64) name keys only and pass.
+fn without_values(error: Error, json: &[u8], source: &str) -> Error {
+    if !error.message.starts_with(&format!("`{source}` is not the JSON of Kubernetes Secrets:")) {
+        return error;
+    }
+    let message = match serde_json::from_slice::<serde_json::Value>(json) {
+        Err(syntax) => format!(
+            "`{source}` is not the JSON of Kubernetes Secrets (invalid JSON at line {}, column {})",
+            syntax.line(),
+            syntax.column()
+        ),
+        Ok(_) => format!("`{source}` is not the JSON of Kubernetes Secrets (a field has the wrong type)"),
+    };
+    Error { message, ..error }
 }
 
 /// What pinning did: lines for stderr, none of which shows a value. `warnings` are the lines a
@@ -576,14 +564,19 @@ mod tests {
         let json = br#"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Secret","metadata":{"name":"a"},"data":{"k":"dmFsdWU="},"type":"Opaque"}],"metadata":{"resourceVersion":""}}"#;
         let live = LiveSecrets::parse(json, "t").expect("parses");
         assert_eq!(live.text("a", "k").expect("decodes").as_deref(), Some("value"));
-        let error = LiveSecrets::parse(b"{\"kind\": \"List\", \"items\": [", "`f`").expect_err("bad json");
-        assert_eq!(error.code.code(), 2);
-        let error = LiveSecrets::parse(b"{\"kind\": \"Pod\", \"x\": \"s3cret\"}", "`f`").expect_err("not secrets");
-        assert!(!error.message.contains("s3cret"));
-        let bad = LiveSecrets::parse(br#"{"kind":"Secret","metadata":{"name":"a"},"data":{"k":"!!s3cret"}}"#, "t")
-            .expect("parses");
-        let error = bad.text("a", "k").expect_err("bad base64");
-        assert!(error.message.contains("`k`") && !error.message.contains("s3cret"));
+        let error = LiveSecrets::parse(b"{\"kind\": \"List\", \"items\": [", "f").expect_err("bad json");
+        assert_eq!(error.code.code(), 3, "kubectl's output is external; main makes a file's exit 2");
+        let error = LiveSecrets::parse(b"{\"kind\": \"Pod\", \"x\": \"s3cret\"}", "f").expect_err("not secrets");
+        assert!(error.message.contains("not a list of Kubernetes Secrets") && !error.message.contains("s3cret"));
+        let error = LiveSecrets::parse(br#"{"kind":"Secret","metadata":{"name":"a"},"data":{"k":"!!s3cret"}}"#, "t")
+            .expect_err("bad base64");
+        assert!(error.message.contains("`k`") && !error.message.contains("s3cret"), "{}", error.message);
+        let error = LiveSecrets::parse(br#"{"kind":"Secret","metadata":{"name":"a"},"data":"s3cretvalue"}"#, "t")
+            .expect_err("data is not a map");
+        assert!(error.message.contains("wrong type") && !error.message.contains("s3cret"), "{}", error.message);
+        let binary = LiveSecrets::from_decoded([("a", "k", [0xff_u8, 0xfe].as_slice())]);
+        let error = binary.text("a", "k").expect_err("not UTF-8");
+        assert!(error.message.contains("not UTF-8"), "{}", error.message);
     }
 
     #[test]

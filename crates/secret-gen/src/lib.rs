@@ -1,9 +1,11 @@
 //! secret-gen: pins every secret the Airflow chart would randomize on each render, and writes
 //! an SSH deploy key for git-sync that provably decodes back to the key file.
 
+pub mod args;
 pub mod cli;
 pub mod deploy_key;
 pub mod from_cluster;
+pub mod input;
 pub mod random;
 pub mod secrets;
 

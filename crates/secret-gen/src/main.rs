@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use airflow_kit_core::{Document, Error, ExitCode, Input, cli};
 use clap::Parser;
-use secret_gen::cli::{Cli, Command, DeployKeyArgs, SecretsArgs, TypeArg};
+use secret_gen::cli::{AirflowArg, Cli, Command, DeployKeyArgs, SecretsArgs, TypeArg};
 use secret_gen::deploy_key;
 use secret_gen::from_cluster::{self, ClusterConfig, LiveSecrets};
+use secret_gen::input::{input_from_arg, read_values};
 use secret_gen::{AirflowMajor, DeployKeyConfig, KeyType, Rotate, SecretsConfig, TOOL};
 
 /// Where `--from-cluster` reads the live Secrets: a file (`--from-secrets`) or kubectl.
@@ -29,19 +30,19 @@ fn main() -> std::process::ExitCode {
 
 fn run_secrets(args: SecretsArgs) -> Result<ExitCode, Error> {
     let config = SecretsConfig {
-        airflow: args
-            .airflow
-            .as_deref()
-            .map(|major| if major == "3" { AirflowMajor::Three } else { AirflowMajor::Two }),
+        airflow: args.airflow.map(|major| match major {
+            AirflowArg::Two => AirflowMajor::Two,
+            AirflowArg::Three => AirflowMajor::Three,
+        }),
         credentials: args.credentials,
         rotate: args.rotate.iter().map(|name| Rotate::parse(name)).collect::<Result<_, _>>()?,
     };
     config.validate()?;
-    let input = input(args.input.as_deref());
+    let input = input_from_arg(args.input.as_deref());
     if args.from_cluster || args.from_secrets.is_some() {
         return run_from_cluster(args, &config, &input);
     }
-    let mut document = Document::read(&input)?;
+    let mut document = read_document(&input)?;
     let notes = secret_gen::add_secrets(&mut document.root, &config)?;
     let yaml = document.to_yaml();
     for note in notes {
@@ -65,10 +66,13 @@ fn run_from_cluster(args: SecretsArgs, config: &SecretsConfig, input: &Input) ->
     let source = match secrets_file {
         Some(file) => Source::File(file),
         None => Source::Kubectl(ClusterConfig {
-            namespace: args.namespace.clone(),
-            kubeconfig: args.kubeconfig,
-            context: args.context,
-            program: airflow_kit_core::process::find_kubectl(args.microk8s, airflow_kit_core::process::find_on_path)
+            namespace: args.cluster.namespace.clone(),
+            kubeconfig: args.cluster.kubeconfig.clone(),
+            context: args.cluster.kube_context.clone(),
+            program: airflow_kit_core::process::find_kubectl(
+                args.cluster.microk8s,
+                airflow_kit_core::process::find_on_path,
+            )
                 .map_err(|error| {
                     let hint = error.hint.clone().unwrap_or_default();
                     error.with_hint(format!(
@@ -78,16 +82,21 @@ fn run_from_cluster(args: SecretsArgs, config: &SecretsConfig, input: &Input) ->
             timeout: KUBECTL_TIMEOUT,
         }),
     };
-    let mut document = Document::read(input)?;
+    let mut document = read_document(input)?;
+    // A file the user gave is bad input (exit 2) when it is not a Secret list; kubectl's own
+    // output stays external (exit 3).
+    let from_file = |error: Error| Error { code: ExitCode::BadInput, ..error };
     let live = match &source {
         Source::File(Input::Path(path)) => {
             let text = airflow_kit_core::yaml::read_text_file(path)?;
-            LiveSecrets::parse(text.as_bytes(), &format!("`{}`", path.display()))?
+            LiveSecrets::parse(text.as_bytes(), &path.display().to_string()).map_err(from_file)?
         }
-        Source::File(Input::Stdin) => LiveSecrets::parse(cli::read_stdin("a Secret list (JSON)")?.as_bytes(), "stdin")?,
+        Source::File(Input::Stdin) => {
+            LiveSecrets::parse(cli::read_stdin("a Secret list (JSON)")?.as_bytes(), "stdin").map_err(from_file)?
+        }
         Source::Kubectl(cluster) => from_cluster::read_live_secrets(cluster)?,
     };
-    let pinned = from_cluster::pin_from_cluster(&mut document.root, &live, &args.release, config.airflow)?;
+    let pinned = from_cluster::pin_from_cluster(&mut document.root, &live, &args.cluster.release, config.airflow)?;
     let mut notes = pinned.notes;
     if args.fill {
         notes.extend(secret_gen::add_secrets(&mut document.root, config)?);
@@ -120,7 +129,7 @@ fn run_deploy_key(args: DeployKeyArgs) -> Result<ExitCode, Error> {
         rotate: args.rotate,
     };
     config.validate()?;
-    let mut document = Document::read(&input(args.input.as_deref()))?;
+    let mut document = read_document(&input_from_arg(args.input.as_deref()))?;
     deploy_key::check_document(&document.root, &config)?;
     let in_document = deploy_key::key_in_document(&document.root, &config.secret_name)?;
 
@@ -168,6 +177,12 @@ fn run_deploy_key(args: DeployKeyArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::Success)
 }
 
-fn input(arg: Option<&str>) -> Input {
-    arg.map(Input::from_arg).unwrap_or(Input::Stdin)
+/// The values document; the note that a FILE did not exist yet goes out at once, so it is
+/// said exactly once whatever happens next.
+fn read_document(input: &Input) -> Result<Document, Error> {
+    let read = read_values(input)?;
+    if let Some(note) = &read.note {
+        cli::say(TOOL, note);
+    }
+    Ok(read.document)
 }
