@@ -33,12 +33,35 @@ struct Metadata {
 /// Every Secret in kubectl's JSON: a single `Secret` or a `List` of them. `source` names the
 /// command or file for the error.
 pub fn parse_secrets(json: &[u8], source: &str) -> Result<Vec<Secret>, Error> {
+    // serde's message quotes the offending value, which may be a secret: only its place is
+    // shown.
     let object: Object = serde_json::from_slice(json).map_err(|error| {
-        Error::external(format!("`{source}` is not the JSON of Kubernetes Secrets: {error}"))
+        let why = if error.is_syntax() || error.is_eof() {
+            format!("invalid JSON at line {}, column {}", error.line(), error.column())
+        } else {
+            "a field has the wrong type".to_string()
+        };
+        Error::external(format!("`{source}` is not the JSON of Kubernetes Secrets ({why})"))
             .with_hint("it must be what `kubectl get secret(s) -o json` prints")
     })?;
     let objects = if object.kind == "List" || object.kind == "SecretList" { object.items } else { vec![object] };
-    objects.into_iter().map(|object| decode(object.metadata.name, &object.data)).collect()
+    objects
+        .into_iter()
+        .map(|object| {
+            if object.kind != "Secret" {
+                let kind = if object.kind.is_empty() {
+                    "an object without a kind".to_string()
+                } else {
+                    format!("a `{}`", object.kind)
+                };
+                return Err(Error::external(format!(
+                    "`{source}` is not a list of Kubernetes Secrets (it holds {kind})"
+                ))
+                .with_hint("it must be what `kubectl get secret(s) -o json` prints"));
+            }
+            decode(object.metadata.name, &object.data)
+        })
+        .collect()
 }
 
 /// Decodes every value of a Secret's `data`. A value that is not base64 is an error naming
@@ -67,6 +90,17 @@ mod tests {
         let list = br#"{"kind":"List","items":[{"kind":"Secret","metadata":{"name":"a"}},{"kind":"Secret","metadata":{"name":"b"},"data":{"x":"eA=="}}]}"#;
         let names: Vec<String> = parse_secrets(list, "kubectl").expect("parses").into_iter().map(|s| s.name).collect();
         assert_eq!(names, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_not_quoted_and_other_kinds_are_refused() {
+        let error = parse_secrets(br#"{"kind":"Secret","metadata":{"name":"a"},"data":"hunter2"}"#, "kubectl")
+            .expect_err("data is not a map");
+        assert!(!error.message.contains("hunter2"), "{}", error.message);
+        let error =
+            parse_secrets(br#"{"kind":"List","items":[{"kind":"ConfigMap","metadata":{"name":"c"}}]}"#, "kubectl")
+                .expect_err("not a Secret");
+        assert!(error.message.contains("`ConfigMap`"), "{}", error.message);
     }
 
     #[test]

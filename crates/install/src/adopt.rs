@@ -92,9 +92,7 @@ pub fn adopt(settings: &AdoptSettings, tools: &Tools, work: &Path) -> Result<Ado
     let user_values = tools.run("helm-run", invoke::helm_get_values(settings), None, QUICK)?;
 
     progress(2, "pin the secrets the chart generated, as the cluster holds them (secret-gen --from-cluster)");
-    let mut from_cluster = vec!["--from-cluster".into()];
-    from_cluster.extend(settings.cluster.to_args());
-    from_cluster.push("-".into());
+    let from_cluster = invoke::secret_gen_from_cluster(&settings.cluster);
     let mut document = tools.run("secret-gen", from_cluster, Some(&user_values), QUICK)?;
 
     progress(3, "keep the existing deploy key");
@@ -116,14 +114,14 @@ pub fn adopt(settings: &AdoptSettings, tools: &Tools, work: &Path) -> Result<Ado
                 Some(bytes) => {
                     let brought = work.join("brought_key");
                     airflow_kit_core::fs::write_atomic(&brought, &bytes, 0o600)?;
-                    let mut args = vec!["deploy-key".into(), "--dir".into(), keys.clone().into_os_string()];
-                    args.extend(["--name", defaults::DEPLOY_KEY_NAME, "--secret-name", name].map(Into::into));
-                    args.extend(["--key".into(), brought.into_os_string()]);
-                    if in_values.is_none() {
-                        // The key lives in its own Secret: keep it out of the values, as it was.
-                        args.extend(["--as-manifest".into(), work.join("kept-secret.yaml").into_os_string()]);
-                    }
-                    args.push("-".into());
+                    // A key that lives in its own Secret stays out of the values, as it was.
+                    let args = invoke::deploy_key(&invoke::DeployKey {
+                        keys: keys.clone(),
+                        secret_name: name.clone(),
+                        as_manifest: in_values.is_none().then(|| work.join("kept-secret.yaml")),
+                        key: Some(brought),
+                        ..invoke::DeployKey::default()
+                    });
                     document = tools.run("secret-gen", args, Some(&document), QUICK)?;
                 }
             }

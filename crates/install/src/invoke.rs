@@ -9,6 +9,9 @@ use airflow_kit_core::process::{self, Command};
 use airflow_kit_core::{Error, defaults, duration, report};
 use serde::Deserialize;
 
+use airflow_kit_core::cluster::ClusterArgs;
+use secret_gen::cli::{AirflowArg, DeployKeyArgs, SecretsArgs, TypeArg};
+
 use crate::chart::LocalChart;
 use crate::config::{KeyType, Settings};
 
@@ -124,39 +127,90 @@ pub fn kubectl(settings: &Settings) -> Result<Command, Error> {
     ))
 }
 
+/// The secret-gen filter on the cumulative document (stdin).
 pub fn secret_gen(airflow_major: u8, credentials: bool) -> Vec<OsString> {
-    let mut args = os(&["--airflow", &airflow_major.to_string()]);
-    if credentials {
-        args.push("--credentials".into());
+    SecretsArgs {
+        input: Some("-".into()),
+        airflow: Some(if airflow_major >= 3 { AirflowArg::Three } else { AirflowArg::Two }),
+        credentials,
+        rotate: Vec::new(),
+        from_cluster: false,
+        from_secrets: None,
+        cluster: ClusterArgs::default(),
+        fill: false,
     }
-    args.push("-".into());
-    args
+    .to_args()
+}
+
+/// `secret-gen --from-cluster`: pin the chart-generated secrets to the live ones.
+pub fn secret_gen_from_cluster(cluster: &ClusterArgs) -> Vec<OsString> {
+    SecretsArgs {
+        input: Some("-".into()),
+        airflow: None,
+        credentials: false,
+        rotate: Vec::new(),
+        from_cluster: true,
+        from_secrets: None,
+        cluster: cluster.clone(),
+        fill: false,
+    }
+    .to_args()
 }
 
 /// `secret-gen deploy-key` on the state directory's key pair.
-pub fn deploy_key(
+#[derive(Debug, Clone, Default)]
+pub struct DeployKey {
+    pub keys: PathBuf,
+    pub secret_name: String,
+    pub repo: Option<String>,
+    pub branch: Option<String>,
+    pub sub_path: Option<String>,
+    pub new_key_type: Option<KeyType>,
+    pub as_manifest: Option<PathBuf>,
+    pub namespace: Option<String>,
+    pub key: Option<PathBuf>,
+}
+
+pub fn deploy_key(key: &DeployKey) -> Vec<OsString> {
+    DeployKeyArgs {
+        input: Some("-".into()),
+        dir: key.keys.clone(),
+        name: defaults::DEPLOY_KEY_NAME.into(),
+        key_type: key.new_key_type.map(|kind| match kind {
+            KeyType::Ed25519 => TypeArg::Ed25519,
+            KeyType::Rsa => TypeArg::Rsa,
+        }),
+        bits: None,
+        comment: secret_gen::cli::DEFAULT_COMMENT.into(),
+        secret_name: key.secret_name.clone(),
+        repo: key.repo.clone(),
+        branch: key.branch.clone(),
+        sub_path: key.sub_path.clone(),
+        namespace: key.as_manifest.as_ref().and(key.namespace.clone()),
+        as_manifest: key.as_manifest.clone(),
+        key: key.key.clone(),
+        rotate: false,
+    }
+    .to_args()
+}
+
+/// The install's own deploy-key call: the settings' repository, branch and folder.
+pub fn install_deploy_key(
     settings: &Settings,
     new_key_type: Option<KeyType>,
     as_manifest: Option<&Path>,
-    key: Option<&Path>,
-    secret_name: &str,
 ) -> Vec<OsString> {
-    let keys = settings.keys_dir();
-    let mut args = vec![OsString::from("deploy-key"), "--dir".into(), keys.into_os_string()];
-    args.extend(os(&["--name", defaults::DEPLOY_KEY_NAME, "--secret-name", secret_name]));
-    args.extend(os(&["--repo", &settings.repo, "--branch", &settings.branch, "--sub-path", &settings.sub_path]));
-    if let Some(key_type) = new_key_type {
-        args.extend(os(&["--type", key_type.name()]));
-    }
-    if let Some(manifest) = as_manifest {
-        args.extend([OsString::from("--as-manifest"), manifest.as_os_str().to_owned()]);
-        args.extend(os(&["-n", &settings.cluster.namespace]));
-    }
-    if let Some(key) = key {
-        args.extend([OsString::from("--key"), key.as_os_str().to_owned()]);
-    }
-    args.push("-".into());
-    args
+    deploy_key(&DeployKey {
+        keys: settings.keys_dir(),
+        secret_name: defaults::SSH_SECRET_NAME.into(),
+        repo: Some(settings.repo.clone()),
+        branch: Some(settings.branch.clone()),
+        sub_path: Some(settings.sub_path.clone()),
+        new_key_type,
+        as_manifest: as_manifest.map(Path::to_path_buf),
+        namespace: Some(settings.cluster.namespace.clone()),
+        key: None,
+    })
 }
 
 pub fn known_hosts(expect_fingerprints: &[String]) -> Vec<OsString> {

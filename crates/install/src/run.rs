@@ -107,8 +107,7 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
             let manifest = work.path().join("ssh-secret.yaml");
             let as_manifest = (*key_as == KeyAs::Manifest).then(|| manifest.clone());
             let new_key_type = (!settings.key_file().exists()).then_some(*key_type);
-            let args =
-                invoke::deploy_key(settings, new_key_type, as_manifest.as_deref(), None, defaults::SSH_SECRET_NAME);
+            let args = invoke::install_deploy_key(settings, new_key_type, as_manifest.as_deref());
             let document = tools.run("secret-gen", args, Some(&document), QUICK)?;
             if as_manifest.is_some() {
                 manifests.push(("the deploy key Secret", manifest));

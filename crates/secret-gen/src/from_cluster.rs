@@ -92,7 +92,7 @@ impl LiveSecrets {
     /// is not a Secret kubectl printed (`{}`, or some other JSON), and is refused rather than
     /// read as a namespace without Secrets.
     pub fn parse(json: &[u8], source: &str) -> Result<LiveSecrets, Error> {
-        let parsed = kube_secret::parse_secrets(json, source).map_err(|error| without_values(error, json, source))?;
+        let parsed = kube_secret::parse_secrets(json, source)?;
         if parsed.iter().any(|secret| secret.name.is_empty()) {
             return Err(Error::external(format!(
                 "`{source}` is not a list of Kubernetes Secrets (an object without `metadata.name`)"
@@ -136,21 +136,6 @@ impl LiveSecrets {
 /// type (`invalid type: string "<the value>", expected a map`), and a Secret's strings are
 /// secrets. So a JSON error is re-said here with its place only: where the syntax breaks, or
 /// that the shape is wrong. Other errors (a value that is not base64) name keys only and pass.
-fn without_values(error: Error, json: &[u8], source: &str) -> Error {
-    if !error.message.starts_with(&format!("`{source}` is not the JSON of Kubernetes Secrets:")) {
-        return error;
-    }
-    let message = match serde_json::from_slice::<serde_json::Value>(json) {
-        Err(syntax) => format!(
-            "`{source}` is not the JSON of Kubernetes Secrets (invalid JSON at line {}, column {})",
-            syntax.line(),
-            syntax.column()
-        ),
-        Ok(_) => format!("`{source}` is not the JSON of Kubernetes Secrets (a field has the wrong type)"),
-    };
-    Error { message, ..error }
-}
-
 /// What pinning did: lines for stderr, none of which shows a value. `warnings` are the lines a
 /// person must read (a kept value that differs from the cluster's).
 #[derive(Debug, Clone, Default)]
