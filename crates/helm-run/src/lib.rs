@@ -5,7 +5,6 @@
 pub mod cli;
 pub mod failure;
 pub mod helm;
-pub mod interrupt;
 pub mod notes;
 pub mod stream;
 pub mod values_diff;
@@ -19,8 +18,8 @@ use airflow_kit_core::process::{self, Command};
 use airflow_kit_core::{Document, Error};
 use serde_json::{Value, json};
 
+pub use airflow_kit_core::interrupt::Interrupts;
 pub use helm::{ClusterFlags, Helm, Version};
-pub use interrupt::Interrupts;
 use values_file::ValuesFile;
 
 /// What the process environment says, resolved once by `main`.
@@ -412,7 +411,7 @@ fn upgrade_with_values(config: &UpgradeConfig, ctx: &Context, values: &ValuesFil
     let output = stream::run_teeing_stderr(&command, |pids| ctx.interrupts.started(pids), &on_line);
     ctx.interrupts.finished();
     if let Some(signal) = ctx.interrupts.received() {
-        return Err(interrupt::interrupted_error(signal).into());
+        return Err(interrupted_error(signal).into());
     }
     let output = output?;
     if !output.success() {
@@ -429,6 +428,13 @@ fn upgrade_with_values(config: &UpgradeConfig, ctx: &Context, values: &ValuesFil
     report["values_diff"] = checked.field;
     say_release(ctx, &installed);
     Ok(order(report))
+}
+
+/// The error shown after Ctrl-C or SIGTERM reached helm (the exit code is 128 + signal, set
+/// by main).
+pub fn interrupted_error(signal: i32) -> Error {
+    airflow_kit_core::interrupt::interrupted_error(signal, "helm")
+        .with_hint("run `helm-run status` to see the release; a release left `pending-*` needs `helm rollback`")
 }
 
 /// Why `--dry-run` has no values diff: it never asks the cluster.

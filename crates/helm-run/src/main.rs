@@ -20,9 +20,8 @@ fn main() -> std::process::ExitCode {
     if let Some(signal) = interrupts.received() {
         // helm has been told and waited for, and the values file is gone; the shell's
         // convention for "stopped by signal N" is 128 + N.
-        let error = helm_run::interrupt::interrupted_error(signal);
-        let _ = cli::finish(TOOL, Err(error));
-        return std::process::ExitCode::from(128 + signal as u8);
+        let _ = cli::finish(TOOL, Err(helm_run::interrupted_error(signal)));
+        return std::process::ExitCode::from(airflow_kit_core::interrupt::exit_status(signal));
     }
     cli::finish(TOOL, result)
 }
