@@ -750,9 +750,14 @@ fn status_and_get_values() {
         .expect_stdout_contains("chart_name: airflow\n")
         .expect_stdout_contains("status: deployed\n");
 
-    let run = standin.run(&["get-values", "-n", "prod"], None, &[]);
+    // kubectl's `--context` is the same flag as helm's `--kube-context` (core's cluster flags).
+    let run = standin.run(&["get-values", "-n", "prod", "--context", "staging"], None, &[]);
     run.expect_success().expect_stdout_contains("executor: KubernetesExecutor");
-    assert!(standin.log().contains("argv: get values airflow --namespace prod -o yaml"), "{}", standin.log());
+    assert!(
+        standin.log().contains("argv: get values airflow --namespace prod -o yaml --kube-context staging"),
+        "{}",
+        standin.log()
+    );
 }
 
 // ---------------------------------------------------------------------------------------
