@@ -288,6 +288,106 @@ fn good_values_pass_preflight_and_template() {
     }
 }
 
+/// The words of a command line as `sh` splits them.
+fn shell_words(line: &str) -> Vec<String> {
+    let output =
+        Command::new("sh").arg("-c").arg(format!("set -- {line}; printf '%s\\0' \"$@\"")).output().expect("sh runs");
+    assert!(output.status.success(), "`{line}` does not parse: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).split_terminator('\0').map(str::to_string).collect()
+}
+
+/// The report's `would_run`, read through core's report reader.
+fn would_run(run: &Run) -> String {
+    let report: serde_json::Value =
+        airflow_kit_core::report::from_yaml(&run.stdout, "helm-run upgrade --dry-run").expect("a report");
+    report["would_run"].as_str().unwrap_or_else(|| panic!("no would_run in\n{run}")).to_string()
+}
+
+/// Defect 11: the `would_run` of `--dry-run` is a command a person can paste. Run exactly as
+/// printed (from the same directory, the values on its stdin when it says `-f -`), real helm
+/// reads the values file it names, which still exists, and goes on to the cluster: the fake
+/// API sees the discovery request (`GET /api`) helm makes only after the values were read
+/// and parsed (a missing `-f` file stops helm before it, with `no such file or directory`).
+/// It carries no `-o json`, which would print the release with every secret, and no secret.
+#[test]
+fn dry_run_would_run_works_as_printed_and_shows_no_secret() {
+    for (name, helm) in helms("dry_run_would_run_works_as_printed_and_shows_no_secret") {
+        let sandbox = Sandbox::new();
+        let chart = sandbox.chart();
+        let api = fake_kubernetes();
+        let kubeconfig = sandbox.kubeconfig(&url(&api), 0o600);
+        let values = values_with_secret();
+        std::fs::write(sandbox.path().join("my values.yaml"), &values).expect("values");
+        let (chart_arg, helm_arg, kube_arg) =
+            (chart.display().to_string(), helm.display().to_string(), kubeconfig.display().to_string());
+        let base = ["upgrade", "--dry-run", "--helm", &helm_arg, "--chart", &chart_arg, "--kubeconfig", &kube_arg];
+
+        for from_stdin in [false, true] {
+            let before = api.requests().len();
+            let mut args = base.to_vec();
+            if !from_stdin {
+                args.extend(["-f", "my values.yaml"]);
+            }
+            let run = sandbox.helm_run(&args, from_stdin.then_some(values.as_str()));
+            run.expect_success().expect_stdout_contains("dry_run: true");
+            assert!(
+                !run.stdout.contains(SECRET) && !run.stderr.contains(SECRET),
+                "{name}: a secret was printed\n{run}"
+            );
+            assert_eq!(api.requests().len(), before, "{name}: --dry-run touched the cluster: {:?}", api.requests());
+            sandbox.expect_no_leftovers();
+
+            let printed = would_run(&run);
+            let line = if from_stdin { format!("{printed} < 'my values.yaml'") } else { printed.clone() };
+            let mut pasted = Command::new("sh");
+            pasted.arg("-c").arg(&line).current_dir(sandbox.path());
+            sandbox.isolate(&mut pasted);
+            let output = pasted.output().expect("sh runs");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(!stderr.contains("no such file"), "{name}: `{line}`: helm could not read the values:\n{stderr}");
+            assert!(!stderr.contains("unknown flag") && !stderr.contains("unknown shorthand"), "{name}: {stderr}");
+            let requests = api.requests().split_off(before);
+            assert!(
+                requests.iter().any(|request| request == "GET /api" || request.starts_with("GET /api?")),
+                "{name}: `{line}` never got past reading the values: {requests:?}\n{stderr}"
+            );
+            assert!(
+                !String::from_utf8_lossy(&output.stdout).contains(SECRET),
+                "{name}: the pasted command printed a secret"
+            );
+
+            let words = shell_words(&printed);
+            let expected_file = if from_stdin { "-" } else { "my values.yaml" };
+            let expected: Vec<String> = [
+                &helm_arg,
+                "upgrade",
+                "--install",
+                "airflow",
+                &chart_arg,
+                "--namespace",
+                "airflow",
+                "--create-namespace",
+                "-f",
+                expected_file,
+                "--timeout",
+                "10m0s",
+                "--kubeconfig",
+                &kube_arg,
+            ]
+            .iter()
+            .map(|word| word.to_string())
+            .collect();
+            assert_eq!(words, expected, "{name}: {printed}");
+            assert!(!printed.contains("-o json") && !printed.contains(SECRET), "{name}: {printed}");
+            if from_stdin {
+                run.expect_stderr_contains("`-f -`");
+            } else {
+                assert!(sandbox.path().join("my values.yaml").is_file(), "{name}: the -f file is gone");
+            }
+        }
+    }
+}
+
 #[test]
 fn unreachable_cluster_exits_3_with_the_hint_and_a_0644_kubeconfig_warns() {
     for (name, helm) in helms("unreachable_cluster_exits_3_with_the_hint_and_a_0644_kubeconfig_warns") {
@@ -333,6 +433,9 @@ fn bad_input_exits_2_with_a_hint() {
     run.expect_code(2).expect_stderr_contains("`./no-such-chart` does not exist").expect_stderr_contains("hint:");
     let run = sandbox.helm_run(&["upgrade", "--timeout", "ten"], Some(GOOD_VALUES));
     run.expect_code(2).expect_stderr_contains("not a duration");
+    // A number without a unit is refused, as helm refuses it, in core's one wording.
+    let run = sandbox.helm_run(&["upgrade", "--timeout", "90"], Some(GOOD_VALUES));
+    run.expect_code(2).expect_stderr_contains("`90` has no unit").expect_stderr_contains("hint:");
     let run = sandbox.helm_run(&["upgrade", "--wait", "--dry-run"], Some(GOOD_VALUES));
     run.expect_code(2).expect_stderr_contains("deadlock").expect_stderr_contains("useHelmHooks: false");
     let run = sandbox.helm_run(&["preflight", "--kubeconfig", "/no/such/kubeconfig"], Some(GOOD_VALUES));
@@ -363,14 +466,24 @@ impl StandIn {
     }
 
     fn microk8s_only() -> StandIn {
-        StandIn::with_path_dir(&fixtures().join("microk8s-bin"))
+        StandIn::with_path_dirs(&[&fixtures().join("microk8s-bin")])
+    }
+
+    /// `helm` and `microk8s` both on PATH, helm first.
+    fn helm_and_microk8s() -> StandIn {
+        StandIn::with_path_dirs(&[&fixtures().join("bin"), &fixtures().join("microk8s-bin")])
     }
 
     fn with_path_dir(dir: &Path) -> StandIn {
+        StandIn::with_path_dirs(&[dir])
+    }
+
+    fn with_path_dirs(dirs: &[&Path]) -> StandIn {
         let sandbox = Sandbox::new();
         let log = sandbox.path().join("argv.log");
         std::fs::write(&log, "").expect("log");
-        StandIn { sandbox, log, path: format!("{}:/usr/bin:/bin", dir.display()) }
+        let dirs: Vec<String> = dirs.iter().map(|dir| dir.display().to_string()).collect();
+        StandIn { sandbox, log, path: format!("{}:/usr/bin:/bin", dirs.join(":")) }
     }
 
     fn run(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
@@ -445,7 +558,8 @@ fn upgrade_runs_install_with_a_private_values_file_and_reports_the_notes() {
             ),
             "{upgrade}"
         );
-        assert!(upgrade.contains("--timeout 10m"), "{upgrade}");
+        // The timeout reaches helm in Go's own spelling (core's `duration::format`).
+        assert!(upgrade.contains(" --timeout 10m0s "), "{upgrade}");
         assert!(!upgrade.contains("--wait"), "no --wait with hook migrations: {upgrade}");
         // The file helm read held exactly the document we were given.
         let seen = std::fs::read_to_string(standin.log.with_extension("log.values")).expect("copy of the values");
@@ -490,6 +604,53 @@ fn microk8s_helm3_is_used_when_only_microk8s_is_there() {
     assert!(log.contains("microk8s-argv: helm3 upgrade --install airflow"), "{log}");
     assert!(!log.contains("microk8s-argv: helm upgrade"), "{log}");
     standin.expect_safe(&run);
+}
+
+/// Defect 2: `--microk8s` makes every helm call `microk8s helm3`, even with a `helm` on PATH
+/// (which helm-run would otherwise prefer); `--helm PATH` still wins over it.
+#[test]
+fn microk8s_flag_calls_only_microk8s_even_with_helm_on_path() {
+    for args in [&["upgrade", "--microk8s"][..], &["preflight", "--microk8s"], &["status", "--microk8s"]] {
+        let standin = StandIn::helm_and_microk8s();
+        let stdin = (args[0] != "status").then(values_with_secret);
+        let env: &[(&str, &str)] =
+            if args[0] == "status" { &[("STANDIN_STATUS", "release-deployed-helm3.json")] } else { &[] };
+        let run = standin.run(args, stdin.as_deref(), env);
+        run.expect_success().expect_stdout_contains("found_by: \"--microk8s\"");
+        let log = standin.log();
+        assert!(!log.contains("direct:"), "{args:?}: helm on PATH was called although --microk8s was given:\n{log}");
+        let calls = log.lines().filter(|line| line.starts_with("argv:")).count();
+        let via_microk8s = log.lines().filter(|line| line.starts_with("microk8s-argv: helm3 ")).count();
+        assert!(calls > 0 && calls == via_microk8s, "{args:?}: every helm call goes through `microk8s helm3`:\n{log}");
+        if args[0] == "upgrade" {
+            assert!(log.contains("microk8s-argv: helm3 upgrade --install airflow"), "{log}");
+            standin.expect_safe(&run);
+        }
+    }
+    // Without the flag, the same PATH gives the helm on it.
+    let standin = StandIn::helm_and_microk8s();
+    standin
+        .run(&["upgrade"], Some(&values_with_secret()), &[])
+        .expect_success()
+        .expect_stdout_contains("found_by: PATH");
+    assert!(!standin.log().contains("microk8s-argv:"), "{}", standin.log());
+
+    // `--helm PATH` wins over `--microk8s`.
+    let standin = StandIn::helm_and_microk8s();
+    let helm = fixtures().join("bin/helm");
+    let run = standin.run(
+        &["upgrade", "--microk8s", "--helm", helm.to_str().expect("utf-8")],
+        Some(&values_with_secret()),
+        &[],
+    );
+    run.expect_success().expect_stdout_contains("found_by: \"--helm\"");
+    assert!(!standin.log().contains("microk8s-argv:"), "{}", standin.log());
+
+    // `--microk8s` where there is no MicroK8s: bad usage, said so, nothing run.
+    let standin = StandIn::helm();
+    let run = standin.run(&["upgrade", "--microk8s"], Some(GOOD_VALUES), &[]);
+    run.expect_code(2).expect_stderr_contains("no `microk8s` on PATH").expect_stderr_contains("hint:");
+    assert!(standin.log().is_empty(), "{}", standin.log());
 }
 
 #[test]
@@ -576,10 +737,27 @@ fn status_and_get_values() {
     assert!(standin.log().contains("argv: status airflow --namespace airflow -o json"), "{}", standin.log());
     let run = standin.run(&["status", "--release", "other"], None, &[]);
     run.expect_code(3).expect_stderr_contains("not installed").expect_stderr_contains("helm-run upgrade");
+    // `--ignore-not-found`: the same answer as a report, for the install to read.
+    let run = standin.run(&["status", "--release", "other", "--ignore-not-found"], None, &[]);
+    run.expect_success()
+        .expect_stdout_contains("release: other\n")
+        .expect_stdout_contains("installed: false\n")
+        .expect_stdout_contains("status: not-installed\n");
+    let run =
+        standin.run(&["status", "--ignore-not-found"], None, &[("STANDIN_STATUS", "release-deployed-helm3.json")]);
+    run.expect_success()
+        .expect_stdout_contains("installed: true\n")
+        .expect_stdout_contains("chart_name: airflow\n")
+        .expect_stdout_contains("status: deployed\n");
 
-    let run = standin.run(&["get-values", "-n", "prod"], None, &[]);
+    // kubectl's `--context` is the same flag as helm's `--kube-context` (core's cluster flags).
+    let run = standin.run(&["get-values", "-n", "prod", "--context", "staging"], None, &[]);
     run.expect_success().expect_stdout_contains("executor: KubernetesExecutor");
-    assert!(standin.log().contains("argv: get values airflow --namespace prod -o yaml"), "{}", standin.log());
+    assert!(
+        standin.log().contains("argv: get values airflow --namespace prod -o yaml --kube-context staging"),
+        "{}",
+        standin.log()
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,9 +1,13 @@
 //! The `helm-run` command line as clap sees it: subcommands, flags, help and examples.
-//! `main.rs` parses with it; `cargo xtask dist` renders the man pages and shell completions.
+//! `main.rs` parses with it; `cargo xtask dist` renders the man pages and shell completions;
+//! `invoke` writes each subcommand back as argv for the install.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use airflow_kit_core::cluster::ClusterArgs;
 use airflow_kit_core::error::EXIT_CODES_HELP;
+use airflow_kit_core::{defaults, duration};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 /// The name every stderr line starts with.
@@ -14,6 +18,7 @@ Examples:
   helm-run repo
   helm-run preflight < values.yaml
   helm-run upgrade -f values.yaml --dry-run
+  helm-run upgrade --microk8s -f values.yaml
   helm-run upgrade < values.yaml && pod-inspect wait
   helm-run upgrade -f values.yaml --allow-removal dags.gitSync
   helm-run get-values | values-merge --in-place values.yaml -
@@ -21,7 +26,7 @@ Examples:
 
 The report (YAML on stdout) is described in crates/helm-run/README.md.";
 
-#[derive(Parser)]
+#[derive(Parser, Clone, Debug, PartialEq)]
 #[command(
     name = "helm-run",
     version,
@@ -33,87 +38,86 @@ pub struct Cli {
     pub command: Commands,
 }
 
-#[derive(Subcommand)]
+#[derive(Subcommand, Clone, Debug, PartialEq)]
 pub enum Commands {
     /// Add the chart repository (only when missing or different), then update it.
     Repo(RepoArgs),
     /// Check helm, the kubeconfig, the cluster, the release state and the values, changing nothing.
-    Preflight(ReleaseArgs),
+    Preflight(PreflightArgs),
     /// Preflight, then `helm upgrade --install` with the values; prints a YAML report. A value
     /// the deployed release has and the new values lack stops it (exit 4) unless acknowledged.
     Upgrade(UpgradeArgs),
     /// Render the chart with the values (`helm template`); prints the manifests.
-    Template(ReleaseArgs),
+    Template(TemplateArgs),
     /// The release as helm stored it, as a YAML report.
-    Status(RefArgs),
+    Status(StatusArgs),
     /// The release's user-supplied values (`helm get values -o yaml`), a values document.
-    GetValues(RefArgs),
+    GetValues(GetValuesArgs),
 }
 
-#[derive(Args)]
+/// Which helm, which cluster, which release: every subcommand takes these.
+#[derive(Args, Clone, Debug, PartialEq)]
 pub struct HelmArgs {
-    /// The helm binary (default: `helm` on PATH, else `microk8s helm3`).
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// The helm binary [default: `helm` on PATH, else `microk8s helm3`; with `--microk8s`,
+    /// `microk8s helm3`].
     #[arg(long, value_name = "PATH")]
     pub helm: Option<PathBuf>,
-    /// The kubeconfig helm uses (default: helm's own: KUBECONFIG, ~/.kube/config).
-    #[arg(long, value_name = "PATH")]
-    pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context helm uses.
-    #[arg(long, value_name = "NAME")]
-    pub kube_context: Option<String>,
 }
 
-#[derive(Args)]
+#[derive(Args, Clone, Debug, PartialEq)]
 pub struct RepoArgs {
     #[command(flatten)]
     pub helm: HelmArgs,
     /// The repository's URL.
-    #[arg(long, default_value = crate::DEFAULT_REPO_URL)]
+    #[arg(long, value_name = "URL", default_value = defaults::CHART_REPO_URL)]
     pub repo_url: String,
     /// The repository's local name.
-    #[arg(long, default_value = crate::DEFAULT_REPO_NAME)]
+    #[arg(long, value_name = "NAME", default_value = defaults::CHART_REPO_NAME)]
     pub repo_name: String,
 }
 
-#[derive(Args)]
-pub struct RefArgs {
-    #[command(flatten)]
-    pub helm: HelmArgs,
-    /// The release name.
-    #[arg(long, default_value = crate::DEFAULT_RELEASE)]
-    pub release: String,
-    /// The release's namespace.
-    #[arg(short = 'n', long, default_value = crate::DEFAULT_NAMESPACE)]
-    pub namespace: String,
-}
-
-#[derive(Args)]
+/// A chart and a values document: what preflight, template and upgrade share.
+#[derive(Args, Clone, Debug, PartialEq)]
 pub struct ReleaseArgs {
     #[command(flatten)]
-    pub reference: RefArgs,
+    pub helm: HelmArgs,
     /// The chart: a repository chart, a chart directory, or a .tgz.
-    #[arg(long, default_value = crate::DEFAULT_CHART)]
+    #[arg(long, default_value = defaults::CHART)]
     pub chart: String,
     /// The chart version (repository charts).
     #[arg(long, value_name = "VERSION")]
     pub version: Option<String>,
     /// The values document (`-` or none: stdin).
     #[arg(short = 'f', long = "values", value_name = "FILE")]
-    pub values: Option<String>,
+    pub values: Option<PathBuf>,
 }
 
-#[derive(Args)]
+#[derive(Args, Clone, Debug, PartialEq)]
+pub struct PreflightArgs {
+    #[command(flatten)]
+    pub release: ReleaseArgs,
+}
+
+#[derive(Args, Clone, Debug, PartialEq)]
+pub struct TemplateArgs {
+    #[command(flatten)]
+    pub release: ReleaseArgs,
+}
+
+#[derive(Args, Clone, Debug, PartialEq)]
 pub struct UpgradeArgs {
     #[command(flatten)]
     pub release: ReleaseArgs,
-    /// Helm's `--timeout` for the upgrade (a Go duration).
-    #[arg(long, default_value = crate::DEFAULT_TIMEOUT)]
-    pub timeout: String,
+    /// Helm's `--timeout` for the upgrade (a Go duration: `10m`, `1h30m`).
+    #[arg(long, value_name = "DURATION", default_value = defaults::UPGRADE_TIMEOUT, value_parser = duration::parse_arg)]
+    pub timeout: Duration,
     /// Pass `--wait` to helm; refused while the migration job is a Helm hook (it would deadlock).
     #[arg(long)]
     pub wait: bool,
     /// Run the checks that do not touch the cluster and print the report with the command
-    /// that would run.
+    /// that would run (`would_run`, ready to paste: the values file given, no secret).
     #[arg(long)]
     pub dry_run: bool,
     /// Let the upgrade drop this deployed value, and everything under it (repeatable; a path
@@ -123,6 +127,22 @@ pub struct UpgradeArgs {
     /// Let the upgrade drop any deployed value the new values lack.
     #[arg(long)]
     pub allow_removals: bool,
+}
+
+#[derive(Args, Clone, Debug, PartialEq)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub helm: HelmArgs,
+    /// A release that is not installed is a report (`installed: false`, `status:
+    /// not-installed`) and exit 0, not an error.
+    #[arg(long)]
+    pub ignore_not_found: bool,
+}
+
+#[derive(Args, Clone, Debug, PartialEq)]
+pub struct GetValuesArgs {
+    #[command(flatten)]
+    pub helm: HelmArgs,
 }
 
 /// The whole command line, for man pages and completions.

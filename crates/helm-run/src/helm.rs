@@ -1,5 +1,6 @@
-//! Which helm to run (`--helm`, `helm` on PATH, or MicroK8s' bundled `microk8s helm3`), its
-//! version, and the command line every call starts from.
+//! Which helm to run (`--helm`, `--microk8s`, `helm` on PATH, or MicroK8s' bundled
+//! `microk8s helm3` when there is no helm), its version, and the command line every call
+//! starts from.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use airflow_kit_core::Error;
 use airflow_kit_core::process::{self, Command};
 
 use crate::Environment;
+use crate::report::HelmUsed;
 
 /// The oldest Helm the Airflow chart supports. Older ones lack flags the pipeline relies on.
 pub const MINIMUM_VERSION: Version = Version { major: 3, minor: 10, patch: 0 };
@@ -21,7 +23,8 @@ pub const LOCAL_TIMEOUT: Duration = Duration::from_secs(120);
 pub struct Helm {
     pub program: PathBuf,
     pub prefix: Vec<String>,
-    /// Where it came from, for the report: `--helm`, `PATH`, or `microk8s`.
+    /// Where it came from, for the report: `--helm`, `PATH`, `--microk8s` (asked for), or
+    /// `microk8s` (no helm on PATH).
     pub source: &'static str,
 }
 
@@ -79,11 +82,22 @@ impl Helm {
         words.extend(self.prefix.iter().cloned());
         words.join(" ")
     }
+
+    /// MicroK8s' bundled helm, which brings its own kubeconfig.
+    pub fn is_microk8s(&self) -> bool {
+        matches!(self.source, "microk8s" | "--microk8s")
+    }
+
+    /// The report's `helm` field.
+    pub fn used(&self, version: Version) -> HelmUsed {
+        HelmUsed { command: self.shown(), version: version.to_string(), found_by: self.source.to_string() }
+    }
 }
 
-/// Finds helm: `--helm PATH` when given, else `helm` on PATH, else MicroK8s' `microk8s helm3`
-/// (then `microk8s helm`), which is what a MicroK8s-only server has.
-pub fn locate(explicit: Option<&Path>, env: &Environment) -> Result<Helm, Error> {
+/// Finds helm: `--helm PATH` when given; else with `--microk8s` MicroK8s' `microk8s helm3`
+/// (then `microk8s helm`) even when a `helm` is on PATH; else `helm` on PATH, else MicroK8s'
+/// helm, which is what a MicroK8s-only server has.
+pub fn locate(explicit: Option<&Path>, microk8s: bool, env: &Environment) -> Result<Helm, Error> {
     if let Some(path) = explicit {
         let found = if path.components().count() > 1 {
             is_executable(path).then(|| path.to_path_buf())
@@ -96,21 +110,33 @@ pub fn locate(explicit: Option<&Path>, env: &Environment) -> Result<Helm, Error>
                 .with_hint("give the path of a helm binary, e.g. `--helm /usr/local/bin/helm`")),
         };
     }
-    if let Some(program) = find_on(env.path.as_ref(), "helm") {
+    if !microk8s && let Some(program) = find_on(env.path.as_ref(), "helm") {
         return Ok(Helm { program, prefix: Vec::new(), source: "PATH" });
     }
-    if let Some(microk8s) = find_on(env.path.as_ref(), "microk8s") {
-        for word in ["helm3", "helm"] {
-            let helm = Helm { program: microk8s.clone(), prefix: vec![word.to_string()], source: "microk8s" };
-            // `microk8s helm3` exists on every MicroK8s that ships Helm 3; older snaps only
-            // have `microk8s helm`, so ask each whether it answers `version`.
-            if process::run(&helm.command(["version", "--short"])).is_ok_and(|output| output.success()) {
-                return Ok(helm);
-            }
+    let source = if microk8s { "--microk8s" } else { "microk8s" };
+    let Some(program) = find_on(env.path.as_ref(), "microk8s") else {
+        if microk8s {
+            return Err(Error::bad_input("`--microk8s`: there is no `microk8s` on PATH").with_hint(
+                "install MicroK8s (`sudo snap install microk8s --classic`), or leave out `--microk8s` to use `helm` on PATH",
+            ));
+        }
+        return Err(Error::external("`helm` was not found on PATH, and there is no `microk8s` to ask instead")
+            .with_hint("install helm >= 3.10 (https://helm.sh/docs/intro/install/), or pass `--helm /path/to/helm`"));
+    };
+    for word in ["helm3", "helm"] {
+        let helm = Helm { program: program.clone(), prefix: vec![word.to_string()], source };
+        // `microk8s helm3` exists on every MicroK8s that ships Helm 3; older snaps only have
+        // `microk8s helm`, so ask each whether it answers `version`.
+        if process::run(&helm.command(["version", "--short"])).is_ok_and(|output| output.success()) {
+            return Ok(helm);
         }
     }
-    Err(Error::external("`helm` was not found on PATH, and there is no `microk8s` to ask instead")
-        .with_hint("install helm >= 3.10 (https://helm.sh/docs/intro/install/), or pass `--helm /path/to/helm`"))
+    Err(Error::external(format!(
+        "`{} helm3` and `{} helm` do not answer `version`: this MicroK8s has no helm",
+        program.display(),
+        program.display()
+    ))
+    .with_hint("enable it with `microk8s enable helm3`, or pass `--helm /path/to/helm`"))
 }
 
 /// Runs `helm version --short` and parses it.
@@ -130,7 +156,7 @@ pub fn check_version(helm: &Helm, version: Version) -> Result<(), Error> {
     if version >= MINIMUM_VERSION {
         return Ok(());
     }
-    let via = if helm.source == "microk8s" { " (MicroK8s' bundled helm)" } else { "" };
+    let via = if helm.is_microk8s() { " (MicroK8s' bundled helm)" } else { "" };
     Err(Error::bad_input(format!(
         "`{}` is helm {version}{via}, older than {MINIMUM_VERSION}: the Airflow chart needs helm >= 3.10, and \
          `--set-json` fails there with `unknown flag: --set-json`",

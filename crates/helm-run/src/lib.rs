@@ -1,11 +1,15 @@
 //! helm-run: helm for the Airflow chart, with every check that can run before the cluster is
 //! touched run first. One plain function per subcommand, each taking its `Config`; reports
-//! are JSON values that `main` prints as YAML. Nothing here reads argv or env, or prints.
+//! are the typed structs of `report`, which `main` prints as YAML. Nothing here reads argv
+//! or env, or prints.
 
 pub mod cli;
 pub mod failure;
 pub mod helm;
+pub mod invoke;
 pub mod notes;
+pub mod release;
+pub mod report;
 pub mod stream;
 pub mod values_diff;
 pub mod values_file;
@@ -16,7 +20,9 @@ use std::time::Duration;
 
 use airflow_kit_core::process::{self, Command};
 use airflow_kit_core::{Document, Error};
-use serde_json::{Value, json};
+
+use release::{HelmRelease, RepoListEntry};
+use report::{PreflightReport, RepoChange, RepoEntry, RepoReport, StatusReport, UpgradeReport, ValuesDiffReport};
 
 pub use airflow_kit_core::interrupt::Interrupts;
 pub use helm::{ClusterFlags, Helm, Version};
@@ -47,6 +53,8 @@ pub struct Context<'a> {
 pub struct HelmConfig {
     /// `--helm PATH`; None: `helm` on PATH, else `microk8s helm3`.
     pub helm: Option<PathBuf>,
+    /// `--microk8s`: `microk8s helm3` even when `helm` is on PATH (`--helm` still wins).
+    pub microk8s: bool,
     pub cluster: ClusterFlags,
 }
 
@@ -61,15 +69,17 @@ pub struct ReleaseConfig {
     /// `--version`: the chart version to use (repository charts).
     pub chart_version: Option<String>,
     pub values: Document,
+    /// The file the values were read from (`-f FILE`), None when they came on stdin: what
+    /// the printed `would_run` hands helm, since helm-run's own copy is gone by then.
+    pub values_file: Option<PathBuf>,
 }
 
 /// `helm-run upgrade`.
 #[derive(Debug, Clone)]
 pub struct UpgradeConfig {
     pub release: ReleaseConfig,
-    /// Helm's `--timeout`, as given (`10m`), and as a duration.
-    pub timeout: String,
-    pub timeout_duration: Duration,
+    /// Helm's `--timeout` (passed on in Go's spelling, `10m0s`).
+    pub timeout: Duration,
     /// `--wait`: only allowed when the migration job is not a Helm hook (F10).
     pub wait: bool,
     /// Print the report with the command that would run; touch no cluster.
@@ -87,7 +97,7 @@ pub struct UpgradeConfig {
 pub struct Stopped {
     /// Boxed, as the report: a `Result` with a large error slows every `?` on the way out.
     pub error: Box<Error>,
-    pub report: Option<Box<Value>>,
+    pub report: Option<Box<UpgradeReport>>,
 }
 
 impl From<Error> for Stopped {
@@ -112,12 +122,70 @@ pub struct ReleaseRef {
     pub namespace: String,
 }
 
-pub const DEFAULT_RELEASE: &str = "airflow";
-pub const DEFAULT_NAMESPACE: &str = "airflow";
-pub const DEFAULT_CHART: &str = "apache-airflow/airflow";
-pub const DEFAULT_REPO_NAME: &str = "apache-airflow";
-pub const DEFAULT_REPO_URL: &str = "https://airflow.apache.org";
-pub const DEFAULT_TIMEOUT: &str = "10m";
+/// `helm-run status`.
+#[derive(Debug, Clone)]
+pub struct StatusConfig {
+    pub reference: ReleaseRef,
+    /// `--ignore-not-found`: a release that is not installed is a report, not an error.
+    pub ignore_not_found: bool,
+}
+
+impl From<&cli::HelmArgs> for HelmConfig {
+    fn from(args: &cli::HelmArgs) -> HelmConfig {
+        HelmConfig {
+            helm: args.helm.clone(),
+            microk8s: args.cluster.microk8s,
+            cluster: ClusterFlags {
+                kubeconfig: args.cluster.kubeconfig.clone(),
+                kube_context: args.cluster.kube_context.clone(),
+            },
+        }
+    }
+}
+
+impl From<&cli::HelmArgs> for ReleaseRef {
+    fn from(args: &cli::HelmArgs) -> ReleaseRef {
+        ReleaseRef {
+            helm: HelmConfig::from(args),
+            release: args.cluster.release.clone(),
+            namespace: args.cluster.namespace.clone(),
+        }
+    }
+}
+
+impl From<&cli::RepoArgs> for RepoConfig {
+    fn from(args: &cli::RepoArgs) -> RepoConfig {
+        RepoConfig { helm: HelmConfig::from(&args.helm), name: args.repo_name.clone(), url: args.repo_url.clone() }
+    }
+}
+
+impl ReleaseConfig {
+    /// The config of `args`, with the values document read from where `args.values` says.
+    pub fn from_args(args: &cli::ReleaseArgs, values: Document) -> ReleaseConfig {
+        ReleaseConfig {
+            helm: HelmConfig::from(&args.helm),
+            release: args.helm.cluster.release.clone(),
+            namespace: args.helm.cluster.namespace.clone(),
+            chart: args.chart.clone(),
+            chart_version: args.version.clone(),
+            values,
+            values_file: args.values.clone().filter(|path| path.as_os_str() != "-"),
+        }
+    }
+}
+
+impl UpgradeConfig {
+    pub fn from_args(args: &cli::UpgradeArgs, release: ReleaseConfig) -> UpgradeConfig {
+        UpgradeConfig {
+            release,
+            timeout: args.timeout,
+            wait: args.wait,
+            dry_run: args.dry_run,
+            allow_removal: args.allow_removal.clone(),
+            allow_removals: args.allow_removals,
+        }
+    }
+}
 
 /// How long a read-only cluster call (`helm status`) may take: an unreachable API must fail
 /// fast, not after the default 30s dial timeouts pile up.
@@ -162,42 +230,6 @@ impl UpgradeConfig {
     }
 }
 
-/// Parses a Go duration as helm's `--timeout` takes it: `10m`, `300s`, `1h30m`, `90s`.
-pub fn parse_timeout(text: &str) -> Result<Duration, Error> {
-    let bad = || {
-        Error::bad_input(format!("`--timeout {text}` is not a duration"))
-            .with_hint("write it as helm does: `10m`, `600s`, `1h30m`")
-    };
-    let mut total = 0f64;
-    let mut number = String::new();
-    let mut chars = text.chars().peekable();
-    let mut any = false;
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            number.push(c);
-            continue;
-        }
-        let unit = match (c, chars.peek()) {
-            ('m', Some('s')) => {
-                chars.next();
-                0.001
-            }
-            ('h', _) => 3600.0,
-            ('m', _) => 60.0,
-            ('s', _) => 1.0,
-            _ => return Err(bad()),
-        };
-        let value: f64 = number.parse().map_err(|_| bad())?;
-        total += value * unit;
-        number.clear();
-        any = true;
-    }
-    if !number.is_empty() || !any || total <= 0.0 {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs_f64(total))
-}
-
 /// True when the values turn the migration job into a plain Job (`useHelmHooks: false`).
 pub fn migrations_without_hooks(values: &Document) -> bool {
     values.root.get_path(&["migrateDatabaseJob", "useHelmHooks"]).and_then(|node| node.as_bool()) == Some(false)
@@ -207,41 +239,42 @@ pub fn migrations_without_hooks(values: &Document) -> bool {
 // repo
 
 /// Adds the chart repository when it is missing or points elsewhere, then updates it.
-pub fn repo(config: &RepoConfig, ctx: &Context) -> Result<Value, Error> {
+pub fn repo(config: &RepoConfig, ctx: &Context) -> Result<RepoReport, Error> {
     let mut commands = Vec::new();
     let (helm, version) = find_helm(&config.helm, &mut commands, ctx)?;
     let list = helm.command(["repo", "list", "-o", "json"]);
     commands.push(list.display());
     let output = process::run(&list)?;
     // An empty repository list is an error in some helm versions ("no repositories to show").
-    let existing: Vec<Value> =
+    let existing: Vec<RepoListEntry> =
         if output.success() { serde_json::from_slice(&output.stdout).unwrap_or_default() } else { Vec::new() };
-    let current = existing.iter().find(|repo| repo["name"] == config.name.as_str());
-    let current_url = current.and_then(|repo| repo["url"].as_str()).map(|url| url.trim_end_matches('/').to_string());
+    let current_url =
+        existing.iter().find(|repo| repo.name == config.name).map(|repo| repo.url.trim_end_matches('/').to_string());
     let change = match current_url {
-        Some(url) if url == config.url.trim_end_matches('/') => "unchanged",
-        Some(_) => "replaced",
-        None => "added",
+        Some(url) if url == config.url.trim_end_matches('/') => RepoChange::Unchanged,
+        Some(_) => RepoChange::Replaced,
+        None => RepoChange::Added,
     };
-    if change != "unchanged" {
+    if change != RepoChange::Unchanged {
         let mut add = helm.command(["repo", "add", &config.name, &config.url]);
-        if change == "replaced" {
+        if change == RepoChange::Replaced {
             add = add.arg("--force-update");
         }
         commands.push(add.display());
-        (ctx.say)(&format!("{change} chart repository `{}` ({})", config.name, config.url));
+        let verb = if change == RepoChange::Added { "added" } else { "replaced" };
+        (ctx.say)(&format!("{verb} chart repository `{}` ({})", config.name, config.url));
         run_classified(&add)?;
     }
     ctx.interrupts.check()?;
     let update = helm.command(["repo", "update", &config.name]);
     commands.push(update.display());
     run_classified(&update)?;
-    Ok(json!({
-        "action": "repo",
-        "helm": helm_json(&helm, version),
-        "repo": { "name": config.name, "url": config.url, "change": change },
-        "commands": commands,
-    }))
+    Ok(RepoReport {
+        action: "repo".to_string(),
+        helm: helm.used(version),
+        repo: RepoEntry { name: config.name.clone(), url: config.url.clone(), change },
+        commands,
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -263,14 +296,43 @@ pub struct Preflight {
     pub cluster_checked: bool,
 }
 
+impl Preflight {
+    /// The reports' `status`: the release's, `not-installed` when there is none, None when
+    /// the cluster was not asked (`--dry-run`).
+    fn status_field(&self) -> Option<String> {
+        self.cluster_checked.then(|| self.release_status.clone().unwrap_or_else(|| "not-installed".to_string()))
+    }
+
+    fn kubeconfig_field(&self) -> Vec<String> {
+        self.kubeconfigs.iter().map(|path| path.display().to_string()).collect()
+    }
+}
+
 /// `helm-run preflight`: every check, in the order that touches the cluster last.
-pub fn preflight(config: &ReleaseConfig, ctx: &Context) -> Result<Value, Error> {
+pub fn preflight(config: &ReleaseConfig, ctx: &Context) -> Result<PreflightReport, Error> {
     config.validate()?;
     let values = ValuesFile::write(&config.values, &ctx.env.temp_dir)?;
-    let found = run_preflight(config, ctx, &values, true)?;
-    let report = release_report("preflight", config, &found, Some(values.path()), None, &found.commands);
+    let found = run_preflight(config, ctx, &values, true);
+    let values_path = values.path().display().to_string();
     values.remove();
-    Ok(report)
+    let found = found?;
+    Ok(PreflightReport {
+        action: "preflight".to_string(),
+        dry_run: false,
+        helm: found.helm.used(found.version),
+        release: config.release.clone(),
+        namespace: config.namespace.clone(),
+        chart: config.chart.clone(),
+        chart_version: found.chart_version.clone(),
+        app_version: found.app_version.clone(),
+        revision: found.release_revision,
+        status: found.status_field(),
+        kubeconfig: found.kubeconfig_field(),
+        values_file: Some(values_path),
+        commands: found.commands,
+        warnings: found.warnings,
+        notes_warnings: Vec::new(),
+    })
 }
 
 /// The checks behind `preflight` and `upgrade`. `cluster` false skips the one call that
@@ -298,7 +360,7 @@ pub fn run_preflight(
             warnings.push(warning);
         }
     }
-    if kubeconfigs.is_empty() && helm.source != "microk8s" {
+    if kubeconfigs.is_empty() && !helm.is_microk8s() {
         let warning = "no kubeconfig found (`--kubeconfig`, KUBECONFIG, ~/.kube/config); with MicroK8s: \
                        `microk8s config > ~/.kube/config && chmod 600 ~/.kube/config`"
             .to_string();
@@ -350,8 +412,8 @@ pub fn run_preflight(
     found.cluster_checked = true;
     ctx.interrupts.check()?;
     if output.success() {
-        let release = serde_json::from_slice::<Value>(&output.stdout).unwrap_or(Value::Null);
-        let state = release["info"]["status"].as_str().unwrap_or("unknown").to_string();
+        let release = HelmRelease::parse(&output.stdout).unwrap_or_default();
+        let state = release.status().to_string();
         if state.starts_with("pending-") {
             return Err(Error::refused(format!(
                 "release `{}` in namespace `{}` is `{state}`: an earlier operation did not finish",
@@ -361,7 +423,7 @@ pub fn run_preflight(
                 failure::PENDING_HINT.replace("RELEASE", &config.release).replace("NAMESPACE", &config.namespace),
             ));
         }
-        found.release_revision = release["version"].as_u64();
+        found.release_revision = release.version;
         found.release_status = Some(state);
     } else if !failure::is_release_not_found(&output) {
         return Err(with_kubeconfig_note(failure::classify(&status, &output), &found.kubeconfigs));
@@ -375,7 +437,7 @@ pub fn run_preflight(
 /// `helm-run upgrade`: preflight, then the new values against the deployed ones (a dropped
 /// value stops it unless acknowledged), then `helm upgrade --install` with the values in a
 /// 0600 temp file, never `--reuse-values`, Ctrl-C forwarded to helm.
-pub fn upgrade(config: &UpgradeConfig, ctx: &Context) -> Result<Value, Stopped> {
+pub fn upgrade(config: &UpgradeConfig, ctx: &Context) -> Result<UpgradeReport, Stopped> {
     config.validate()?;
     let values = ValuesFile::write(&config.release.values, &ctx.env.temp_dir)?;
     // The file goes on every path out of here: `values` is dropped on return and on `?`.
@@ -384,27 +446,32 @@ pub fn upgrade(config: &UpgradeConfig, ctx: &Context) -> Result<Value, Stopped> 
     result
 }
 
-fn upgrade_with_values(config: &UpgradeConfig, ctx: &Context, values: &ValuesFile) -> Result<Value, Stopped> {
+fn upgrade_with_values(config: &UpgradeConfig, ctx: &Context, values: &ValuesFile) -> Result<UpgradeReport, Stopped> {
     let release = &config.release;
     let mut found = run_preflight(release, ctx, values, !config.dry_run)?;
-    let command = upgrade_command(config, &found.helm, values.path());
     if config.dry_run {
-        let mut commands = found.commands.clone();
-        commands.push(command.display());
-        let mut report = release_report("upgrade", release, &found, Some(values.path()), None, &commands);
-        report["dry_run"] = json!(true);
-        report["would_run"] = json!(command.display());
-        report["values_diff"] = values_diff::skipped_report(DRY_RUN_SKIPS_DIFF);
+        let would_run = printable_upgrade_command(config, &found.helm).display();
+        if release.values_file.is_none() {
+            (ctx.say)(
+                "note: the values came on stdin, so `would_run` reads them from stdin too (`-f -`): \
+                 run it with the same document on its stdin, e.g. `... < values.yaml`",
+            );
+        }
         (ctx.say)(&format!("note: {DRY_RUN_SKIPS_DIFF}"));
-        return Ok(order(report));
+        let mut report = upgrade_report(release, &found, values.path(), None);
+        report.dry_run = true;
+        report.would_run = Some(would_run);
+        report.values_diff = ValuesDiffReport::skipped(DRY_RUN_SKIPS_DIFF);
+        return Ok(report);
     }
     let checked = compare_with_deployed(config, ctx, &mut found)?;
     if let Some(error) = checked.refusal {
-        let mut report = release_report("upgrade", release, &found, Some(values.path()), None, &found.commands);
-        report["values_diff"] = checked.field;
-        return Err(Stopped { error: Box::new(error), report: Some(Box::new(order(report))) });
+        let mut report = upgrade_report(release, &found, values.path(), None);
+        report.values_diff = checked.field;
+        return Err(Stopped { error: Box::new(error), report: Some(Box::new(report)) });
     }
     ctx.interrupts.check()?;
+    let command = upgrade_command(config, &found.helm, values.path());
     found.commands.push(command.display());
     (ctx.say)(&format!("running: {}", command.display()));
     let on_line = |line: &str| (ctx.say)(&format!("helm: {line}"));
@@ -417,17 +484,19 @@ fn upgrade_with_values(config: &UpgradeConfig, ctx: &Context, values: &ValuesFil
     if !output.success() {
         return Err(with_kubeconfig_note(failure::classify(&command, &output), &found.kubeconfigs).into());
     }
-    let mut installed = serde_json::from_slice::<Value>(&output.stdout).unwrap_or(Value::Null);
-    if installed["info"].is_null() {
-        // Not JSON (an unusual helm): ask for the release as helm stored it.
-        let status = status_command(&found.helm, &release.helm.cluster, &release.release, &release.namespace);
-        found.commands.push(status.display());
-        installed = serde_json::from_slice(&run_classified(&status)?.stdout).unwrap_or(Value::Null);
-    }
-    let mut report = release_report("upgrade", release, &found, Some(values.path()), Some(&installed), &found.commands);
-    report["values_diff"] = checked.field;
+    let installed = match HelmRelease::parse(&output.stdout) {
+        Some(installed) => installed,
+        None => {
+            // Not JSON (an unusual helm): ask for the release as helm stored it.
+            let status = status_command(&found.helm, &release.helm.cluster, &release.release, &release.namespace);
+            found.commands.push(status.display());
+            HelmRelease::parse(&run_classified(&status)?.stdout).unwrap_or_default()
+        }
+    };
+    let mut report = upgrade_report(release, &found, values.path(), Some(&installed));
+    report.values_diff = checked.field;
     say_release(ctx, &installed);
-    Ok(order(report))
+    Ok(report)
 }
 
 /// The error shown after Ctrl-C or SIGTERM reached helm (the exit code is 128 + signal, set
@@ -444,7 +513,7 @@ pub const DRY_RUN_SKIPS_DIFF: &str =
 /// The no-silent-drop check's outcome: the report's `values_diff` field, and the refusal when
 /// a deployed value would be dropped without being acknowledged.
 struct DropCheck {
-    field: Value,
+    field: ValuesDiffReport,
     refusal: Option<Error>,
 }
 
@@ -454,7 +523,7 @@ struct DropCheck {
 fn compare_with_deployed(config: &UpgradeConfig, ctx: &Context, found: &mut Preflight) -> Result<DropCheck, Error> {
     let release = &config.release;
     let not_installed = || DropCheck {
-        field: values_diff::skipped_report(&format!(
+        field: ValuesDiffReport::skipped(&format!(
             "release `{}` is not installed in namespace `{}`: nothing to compare with",
             release.release, release.namespace
         )),
@@ -558,31 +627,44 @@ fn say_diff(
     }
 }
 
-/// The exact upgrade command: values only through the file, `--create-namespace`, never
-/// `--reuse-values`, `--wait` only when allowed (validated), JSON out for the report.
+/// The exact upgrade command helm-run runs: values only through its private file,
+/// `--create-namespace`, never `--reuse-values`, `--wait` only when allowed (validated), JSON
+/// out for the report.
 pub fn upgrade_command(config: &UpgradeConfig, helm: &Helm, values_path: &Path) -> Command {
+    let mut args = upgrade_args(config, values_path.as_os_str());
+    args.extend(["-o", "json"].map(OsString::from));
+    // Helm gets its --timeout to fail and mark the release failed itself; ours is the backstop.
+    helm.cluster_command(args, &config.release.helm.cluster).timeout(config.timeout + Duration::from_secs(120))
+}
+
+/// The upgrade as `--dry-run` prints it, for a person to paste: the same flags, but `-f` names
+/// the values file helm-run was given (`-` when they came on stdin, which helm reads from its
+/// own stdin), since helm-run's private copy is removed before the report is read; and no
+/// `-o json`, which would print the release with every secret and the deploy key.
+pub fn printable_upgrade_command(config: &UpgradeConfig, helm: &Helm) -> Command {
+    let values = match &config.release.values_file {
+        Some(path) => path.as_os_str(),
+        None => std::ffi::OsStr::new("-"),
+    };
+    helm.cluster_command(upgrade_args(config, values), &config.release.helm.cluster)
+}
+
+/// `upgrade --install RELEASE CHART [--version V] --namespace NS --create-namespace -f VALUES
+/// --timeout T [--wait]`.
+fn upgrade_args(config: &UpgradeConfig, values: &std::ffi::OsStr) -> Vec<OsString> {
     let release = &config.release;
     let mut args: Vec<OsString> =
-        ["upgrade", "--install", &release.release, &release.chart, "--namespace", &release.namespace]
-            .iter()
-            .map(OsString::from)
-            .collect();
-    args.push("--create-namespace".into());
-    args.push("-f".into());
-    args.push(values_path.into());
+        ["upgrade", "--install", &release.release, &release.chart].iter().map(OsString::from).collect();
     if let Some(version) = &release.chart_version {
-        args.push("--version".into());
-        args.push(version.into());
+        args.extend([OsString::from("--version"), OsString::from(version)]);
     }
-    args.push("--timeout".into());
-    args.push(config.timeout.clone().into());
+    args.extend(["--namespace", &release.namespace, "--create-namespace", "-f"].map(OsString::from));
+    args.push(values.to_os_string());
+    args.extend([OsString::from("--timeout"), OsString::from(airflow_kit_core::duration::format(config.timeout))]);
     if config.wait {
         args.push("--wait".into());
     }
-    args.push("-o".into());
-    args.push("json".into());
-    // Helm gets its --timeout to fail and mark the release failed itself; ours is the backstop.
-    helm.cluster_command(args, &release.helm.cluster).timeout(config.timeout_duration + Duration::from_secs(120))
+    args
 }
 
 // ---------------------------------------------------------------------------------------
@@ -599,36 +681,60 @@ pub fn template(config: &ReleaseConfig, ctx: &Context) -> Result<String, Error> 
     Ok(result?.stdout_text())
 }
 
-/// `helm-run status`: the release as helm stored it, as a report.
-pub fn status(config: &ReleaseRef, ctx: &Context) -> Result<Value, Error> {
+/// `helm-run status`: the release as helm stored it, as a report. A release helm does not
+/// know is an error, or with `--ignore-not-found` a report that says so.
+pub fn status(config: &StatusConfig, ctx: &Context) -> Result<StatusReport, Error> {
+    let reference = &config.reference;
     let mut commands = Vec::new();
-    let (helm, version) = find_helm(&config.helm, &mut commands, ctx)?;
-    let command = status_command(&helm, &config.helm.cluster, &config.release, &config.namespace);
+    let (helm, version) = find_helm(&reference.helm, &mut commands, ctx)?;
+    let command = status_command(&helm, &reference.helm.cluster, &reference.release, &reference.namespace);
     commands.push(command.display());
     let output = process::run(&command)?;
+    let mut report = StatusReport {
+        action: "status".to_string(),
+        helm: helm.used(version),
+        release: reference.release.clone(),
+        namespace: reference.namespace.clone(),
+        installed: false,
+        chart_name: None,
+        chart_version: None,
+        app_version: None,
+        revision: None,
+        status: "not-installed".to_string(),
+        description: None,
+        commands,
+        notes_warnings: Vec::new(),
+    };
     if !output.success() {
         if failure::is_release_not_found(&output) {
+            if config.ignore_not_found {
+                return Ok(report);
+            }
             return Err(Error::external(format!(
                 "release `{}` is not installed in namespace `{}`",
-                config.release, config.namespace
+                reference.release, reference.namespace
             ))
             .with_hint("install it with `helm-run upgrade < values.yaml`, or name another `--release`/`--namespace`"));
         }
         return Err(failure::classify(&command, &output));
     }
-    let installed: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
-    let state = installed["info"]["status"].as_str().unwrap_or("unknown");
+    let installed = HelmRelease::parse(&output.stdout).unwrap_or_default();
+    let state = installed.status();
     if state.starts_with("pending-") {
         (ctx.say)(&format!("warning: the release is `{state}`"));
         for line in failure::PENDING_HINT.lines() {
             (ctx.say)(line);
         }
     }
-    let mut report = release_json(&installed);
-    report["action"] = json!("status");
-    report["helm"] = helm_json(&helm, version);
-    report["commands"] = json!(commands);
-    Ok(order(report))
+    report.installed = true;
+    report.status = state.to_string();
+    report.chart_name = installed.chart.metadata.name.clone();
+    report.chart_version = installed.chart.metadata.version.clone();
+    report.app_version = installed.chart.metadata.app_version.clone();
+    report.revision = installed.version;
+    report.description = installed.info.description.clone();
+    report.notes_warnings = installed.notes_warnings();
+    Ok(report)
 }
 
 /// `helm-run get-values`: the user-supplied values of the release, a values document ready
@@ -660,7 +766,7 @@ pub fn get_values(config: &ReleaseRef, ctx: &Context) -> Result<String, Error> {
 // helpers
 
 fn find_helm(config: &HelmConfig, commands: &mut Vec<String>, ctx: &Context) -> Result<(Helm, Version), Error> {
-    let helm = helm::locate(config.helm.as_deref(), ctx.env)?;
+    let helm = helm::locate(config.helm.as_deref(), config.microk8s, ctx.env)?;
     let (command, version) = helm::version(&helm)?;
     commands.push(command.display());
     helm::check_version(&helm, version)?;
@@ -695,7 +801,7 @@ fn kubeconfig_files(config: &ReleaseConfig, helm: &Helm, env: &Environment) -> V
     if let Some(path) = &config.helm.cluster.kubeconfig {
         return vec![path.clone()];
     }
-    if helm.source == "microk8s" {
+    if helm.is_microk8s() {
         return Vec::new();
     }
     if let Some(list) = &env.kubeconfig
@@ -730,110 +836,51 @@ fn with_kubeconfig_note(mut error: Error, kubeconfigs: &[PathBuf]) -> Error {
     error
 }
 
-fn helm_json(helm: &Helm, version: Version) -> Value {
-    json!({ "command": helm.shown(), "version": version.to_string(), "found_by": helm.source })
-}
-
-/// The report of `preflight` and `upgrade`: field names are stable (README.md).
-fn release_report(
-    action: &str,
+/// The report of `upgrade` (and of the refusal and `--dry-run`, which the caller completes):
+/// what helm said of the installed release when there is one, else what preflight found.
+fn upgrade_report(
     config: &ReleaseConfig,
     found: &Preflight,
-    values_path: Option<&Path>,
-    installed: Option<&Value>,
-    commands: &[String],
-) -> Value {
-    let mut report = match installed {
-        Some(installed) => release_json(installed),
-        None => json!({
-            "release": config.release,
-            "namespace": config.namespace,
-            "chart_version": found.chart_version,
-            "app_version": found.app_version,
-            "revision": found.release_revision,
-            "status": if found.cluster_checked { json!(found.release_status.clone().unwrap_or_else(|| "not-installed".into())) } else { Value::Null },
-            "notes_warnings": [],
-        }),
-    };
-    report["action"] = json!(action);
-    report["dry_run"] = json!(false);
-    report["chart"] = json!(config.chart);
-    if report["chart_version"].is_null() {
-        report["chart_version"] = json!(found.chart_version);
+    values_path: &Path,
+    installed: Option<&HelmRelease>,
+) -> UpgradeReport {
+    let metadata = installed.map(|installed| &installed.chart.metadata);
+    UpgradeReport {
+        action: "upgrade".to_string(),
+        dry_run: false,
+        helm: found.helm.used(found.version),
+        release: config.release.clone(),
+        namespace: config.namespace.clone(),
+        chart: config.chart.clone(),
+        chart_version: metadata.and_then(|m| m.version.clone()).or_else(|| found.chart_version.clone()),
+        app_version: metadata.and_then(|m| m.app_version.clone()).or_else(|| found.app_version.clone()),
+        revision: match installed {
+            Some(installed) => installed.version,
+            None => found.release_revision,
+        },
+        status: match installed {
+            Some(installed) => Some(installed.status().to_string()),
+            None => found.status_field(),
+        },
+        description: installed.and_then(|installed| installed.info.description.clone()),
+        kubeconfig: found.kubeconfig_field(),
+        values_file: Some(values_path.display().to_string()),
+        commands: found.commands.clone(),
+        would_run: None,
+        values_diff: ValuesDiffReport::skipped("the upgrade stopped before the values were compared"),
+        warnings: found.warnings.clone(),
+        notes_warnings: installed.map(HelmRelease::notes_warnings).unwrap_or_default(),
     }
-    if report["app_version"].is_null() {
-        report["app_version"] = json!(found.app_version);
-    }
-    report["helm"] = helm_json(&found.helm, found.version);
-    report["kubeconfig"] = json!(found.kubeconfigs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>());
-    report["values_file"] = json!(values_path.map(|p| p.display().to_string()));
-    report["commands"] = json!(commands);
-    report["warnings"] = json!(found.warnings);
-    order(report)
 }
 
-/// The fields of a release as `helm status -o json` / `upgrade -o json` give it (Helm 3 and
-/// 4 share this shape). The NOTES are classified, never copied (they show passwords).
-fn release_json(installed: &Value) -> Value {
-    let notes = installed["info"]["notes"].as_str().unwrap_or("");
-    let warnings: Vec<Value> = notes::classify(notes)
-        .into_iter()
-        .map(|w| json!({ "kind": w.kind, "failure": w.failure, "text": w.text }))
-        .collect();
-    json!({
-        "release": installed["name"],
-        "namespace": installed["namespace"],
-        "chart_version": installed["chart"]["metadata"]["version"],
-        "app_version": installed["chart"]["metadata"]["appVersion"],
-        "revision": installed["version"],
-        "status": installed["info"]["status"],
-        "description": installed["info"]["description"],
-        "notes_warnings": warnings,
-    })
-}
-
-/// The report's keys in their documented order, whatever order they were set in.
-fn order(report: Value) -> Value {
-    const KEYS: [&str; 18] = [
-        "action",
-        "dry_run",
-        "helm",
-        "release",
-        "namespace",
-        "chart",
-        "chart_version",
-        "app_version",
-        "revision",
-        "status",
-        "description",
-        "kubeconfig",
-        "values_file",
-        "commands",
-        "would_run",
-        "values_diff",
-        "warnings",
-        "notes_warnings",
-    ];
-    let Value::Object(mut object) = report else { return report };
-    let mut ordered = serde_json::Map::new();
-    for key in KEYS {
-        if let Some(value) = object.remove(key) {
-            ordered.insert(key.to_string(), value);
-        }
-    }
-    ordered.extend(object);
-    Value::Object(ordered)
-}
-
-fn say_release(ctx: &Context, installed: &Value) {
+fn say_release(ctx: &Context, installed: &HelmRelease) {
+    let revision = installed.version.map(|revision| revision.to_string()).unwrap_or_else(|| "?".to_string());
     (ctx.say)(&format!(
-        "release `{}` revision {} is {}",
-        installed["name"].as_str().unwrap_or("?"),
-        installed["version"],
-        installed["info"]["status"].as_str().unwrap_or("unknown")
+        "release `{}` revision {revision} is {}",
+        installed.name.as_deref().unwrap_or("?"),
+        installed.status()
     ));
-    let notes = installed["info"]["notes"].as_str().unwrap_or("");
-    for warning in notes::classify(notes) {
+    for warning in installed.notes_warnings() {
         (ctx.say)(&format!("chart warning: {}", warning.text));
     }
 }
@@ -868,19 +915,7 @@ fn looks_local(chart: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timeouts_as_helm_writes_them() {
-        let check = |text: &str, seconds: f64| assert_eq!(parse_timeout(text).expect(text).as_secs_f64(), seconds);
-        check("10m", 600.0);
-        check("300s", 300.0);
-        check("1h30m", 5400.0);
-        check("1m30s", 90.0);
-        check("1500ms", 1.5);
-        for bad in ["10", "", "ten", "10x", "0s"] {
-            assert_eq!(parse_timeout(bad).expect_err(bad).code.code(), 2, "{bad}");
-        }
-    }
+    use airflow_kit_core::defaults;
 
     fn release_config(values: &str, chart: &str) -> ReleaseConfig {
         ReleaseConfig {
@@ -890,67 +925,68 @@ mod tests {
             chart: chart.into(),
             chart_version: None,
             values: Document::parse(values, "<test>").expect("parse"),
+            values_file: None,
+        }
+    }
+
+    fn upgrade_config(values: &str, wait: bool) -> UpgradeConfig {
+        UpgradeConfig {
+            release: release_config(values, defaults::CHART),
+            timeout: Duration::from_secs(600),
+            wait,
+            dry_run: false,
+            allow_removal: Vec::new(),
+            allow_removals: false,
         }
     }
 
     #[test]
     fn wait_is_refused_with_hook_migrations() {
-        let upgrade = |values: &str, wait: bool| UpgradeConfig {
-            release: release_config(values, DEFAULT_CHART),
-            timeout: "10m".into(),
-            timeout_duration: Duration::from_secs(600),
-            wait,
-            dry_run: false,
-            allow_removal: Vec::new(),
-            allow_removals: false,
-        };
-        let error = upgrade("{}", true).validate().expect_err("deadlock refused");
+        let error = upgrade_config("{}", true).validate().expect_err("deadlock refused");
         assert!(error.message.contains("--wait"));
-        assert!(upgrade("migrateDatabaseJob:\n  useHelmHooks: false\n", true).validate().is_ok());
-        assert!(upgrade("{}", false).validate().is_ok());
+        assert!(upgrade_config("migrateDatabaseJob:\n  useHelmHooks: false\n", true).validate().is_ok());
+        assert!(upgrade_config("{}", false).validate().is_ok());
     }
 
     #[test]
     fn bad_names_and_missing_local_charts() {
-        assert!(release_config("{}", DEFAULT_CHART).validate().is_ok());
+        assert!(release_config("{}", defaults::CHART).validate().is_ok());
         assert_eq!(release_config("{}", "./no-such-chart").validate().expect_err("missing").code.code(), 2);
         assert_eq!(release_config("{}", "/no/such/chart.tgz").validate().expect_err("missing").code.code(), 2);
-        let mut config = release_config("{}", DEFAULT_CHART);
+        let mut config = release_config("{}", defaults::CHART);
         config.release = "Airflow_1".into();
         assert_eq!(config.validate().expect_err("bad name").code.code(), 2);
     }
 
     #[test]
     fn upgrade_command_never_reuses_values_and_carries_the_file() {
-        let config = UpgradeConfig {
-            release: release_config("webserverSecretKey: hunter2\n", DEFAULT_CHART),
-            timeout: "10m".into(),
-            timeout_duration: Duration::from_secs(600),
-            wait: false,
-            dry_run: false,
-            allow_removal: Vec::new(),
-            allow_removals: false,
-        };
+        let config = upgrade_config("webserverSecretKey: hunter2\n", false);
         let helm = Helm { program: "helm".into(), prefix: Vec::new(), source: "PATH" };
         let shown = upgrade_command(&config, &helm, Path::new("/tmp/x/values.yaml")).display();
         assert_eq!(
             shown,
-            "helm upgrade --install airflow apache-airflow/airflow --namespace airflow --create-namespace -f /tmp/x/values.yaml --timeout 10m -o json"
+            "helm upgrade --install airflow apache-airflow/airflow --namespace airflow --create-namespace -f /tmp/x/values.yaml --timeout 10m0s -o json"
         );
     }
 
     #[test]
-    fn release_fields_from_helms_json() {
-        let installed = json!({
-            "name": "airflow", "namespace": "airflow", "version": 3,
-            "info": { "status": "deployed", "description": "Upgrade complete",
-                      "notes": "#  WARNING: You should set a static API secret key  #\n" },
-            "chart": { "metadata": { "version": "1.20.0", "appVersion": "3.1.8" } }
-        });
-        let report = release_json(&installed);
-        assert_eq!(report["revision"], 3);
-        assert_eq!(report["chart_version"], "1.20.0");
-        assert_eq!(report["notes_warnings"][0]["kind"], "static-secret-key");
-        assert_eq!(report["notes_warnings"][0]["failure"], "F9");
+    fn the_printed_upgrade_names_the_users_file_or_stdin_and_prints_no_release() {
+        let mut config = upgrade_config("webserverSecretKey: hunter2\n", true);
+        config.release.values.root =
+            Document::parse("migrateDatabaseJob: {useHelmHooks: false}\n", "t").expect("parse").root;
+        config.release.chart_version = Some("1.20.0".into());
+        config.release.helm.cluster =
+            ClusterFlags { kubeconfig: Some(PathBuf::from("/home/me/kube config")), kube_context: Some("prod".into()) };
+        config.timeout = Duration::from_secs(5400);
+        let helm = Helm { program: "/snap/bin/microk8s".into(), prefix: vec!["helm3".into()], source: "--microk8s" };
+        assert_eq!(
+            printable_upgrade_command(&config, &helm).display(),
+            "/snap/bin/microk8s helm3 upgrade --install airflow apache-airflow/airflow --version 1.20.0 --namespace airflow \
+             --create-namespace -f - --timeout 1h30m0s --wait --kubeconfig '/home/me/kube config' --kube-context prod"
+        );
+        config.release.values_file = Some(PathBuf::from("my values.yaml"));
+        let shown = printable_upgrade_command(&config, &helm).display();
+        assert!(shown.contains(" -f 'my values.yaml' --timeout "), "{shown}");
+        assert!(!shown.contains("-o json") && !shown.contains("hunter2"), "{shown}");
     }
 }

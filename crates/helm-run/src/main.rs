@@ -3,12 +3,10 @@
 
 use std::path::PathBuf;
 
-use airflow_kit_core::{Document, Error, ExitCode, Input, cli, json_to_yaml};
+use airflow_kit_core::{Document, Error, ExitCode, Input, cli, interrupt, report};
 use clap::Parser;
-use helm_run::cli::{Cli, Commands, HelmArgs, RefArgs, ReleaseArgs, TOOL};
-use helm_run::{
-    ClusterFlags, Context, Environment, HelmConfig, Interrupts, ReleaseConfig, ReleaseRef, RepoConfig, UpgradeConfig,
-};
+use helm_run::cli::{Cli, Commands, ReleaseArgs, TOOL};
+use helm_run::{Context, Environment, Interrupts, ReleaseConfig, ReleaseRef, RepoConfig, StatusConfig, UpgradeConfig};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -21,7 +19,7 @@ fn main() -> std::process::ExitCode {
         // helm has been told and waited for, and the values file is gone; the shell's
         // convention for "stopped by signal N" is 128 + N.
         let _ = cli::finish(TOOL, Err(helm_run::interrupted_error(signal)));
-        return std::process::ExitCode::from(airflow_kit_core::interrupt::exit_status(signal));
+        return std::process::ExitCode::from(interrupt::exit_status(signal));
     }
     cli::finish(TOOL, result)
 }
@@ -36,25 +34,13 @@ fn run(cli: Cli, interrupts: &Interrupts) -> Result<ExitCode, Error> {
     let say = |line: &str| cli::say(TOOL, line);
     let ctx = Context { env: &env, interrupts, say: &say };
     match cli.command {
-        Commands::Repo(args) => {
-            let config = RepoConfig { helm: helm_config(args.helm), name: args.repo_name, url: args.repo_url };
-            print_report(&helm_run::repo(&config, &ctx)?)
-        }
+        Commands::Repo(args) => print_report(&helm_run::repo(&RepoConfig::from(&args), &ctx)?),
         Commands::Preflight(args) => {
-            let config = release_config(args)?;
+            let config = release_config(&args.release)?;
             print_report(&helm_run::preflight(&config, &ctx)?)
         }
         Commands::Upgrade(args) => {
-            let timeout_duration = helm_run::parse_timeout(&args.timeout)?;
-            let config = UpgradeConfig {
-                release: release_config(args.release)?,
-                timeout: args.timeout,
-                timeout_duration,
-                wait: args.wait,
-                dry_run: args.dry_run,
-                allow_removal: args.allow_removal,
-                allow_removals: args.allow_removals,
-            };
+            let config = UpgradeConfig::from_args(&args, release_config(&args.release)?);
             config.validate()?;
             match helm_run::upgrade(&config, &ctx) {
                 Ok(report) => print_report(&report),
@@ -68,45 +54,34 @@ fn run(cli: Cli, interrupts: &Interrupts) -> Result<ExitCode, Error> {
             }
         }
         Commands::Template(args) => {
-            let config = release_config(args)?;
+            let config = release_config(&args.release)?;
             let manifests = helm_run::template(&config, &ctx)?;
             cli::write_stdout(&manifests)?;
             Ok(ExitCode::Success)
         }
-        Commands::Status(args) => print_report(&helm_run::status(&release_ref(args), &ctx)?),
+        Commands::Status(args) => {
+            let config =
+                StatusConfig { reference: ReleaseRef::from(&args.helm), ignore_not_found: args.ignore_not_found };
+            print_report(&helm_run::status(&config, &ctx)?)
+        }
         Commands::GetValues(args) => {
-            cli::write_stdout(&helm_run::get_values(&release_ref(args), &ctx)?)?;
+            cli::write_stdout(&helm_run::get_values(&ReleaseRef::from(&args.helm), &ctx)?)?;
             Ok(ExitCode::Success)
         }
     }
 }
 
-fn print_report(report: &serde_json::Value) -> Result<ExitCode, Error> {
-    cli::write_stdout(&json_to_yaml(report))?;
+fn print_report<T: serde::Serialize>(report: &T) -> Result<ExitCode, Error> {
+    cli::write_stdout(&report::to_yaml(report)?)?;
     Ok(ExitCode::Success)
 }
 
-fn helm_config(args: HelmArgs) -> HelmConfig {
-    HelmConfig {
-        helm: args.helm,
-        cluster: ClusterFlags { kubeconfig: args.kubeconfig, kube_context: args.kube_context },
-    }
-}
-
-fn release_ref(args: RefArgs) -> ReleaseRef {
-    ReleaseRef { helm: helm_config(args.helm), release: args.release, namespace: args.namespace }
-}
-
-fn release_config(args: ReleaseArgs) -> Result<ReleaseConfig, Error> {
-    let input = Input::from_arg(args.values.as_deref().unwrap_or("-"));
-    let config = ReleaseConfig {
-        helm: helm_config(args.reference.helm),
-        release: args.reference.release,
-        namespace: args.reference.namespace,
-        chart: args.chart,
-        chart_version: args.version,
-        values: Document::parse("", "<none>")?,
+fn release_config(args: &ReleaseArgs) -> Result<ReleaseConfig, Error> {
+    let input = match &args.values {
+        Some(path) if path.as_os_str() != "-" => Input::Path(path.clone()),
+        _ => Input::Stdin,
     };
+    let config = ReleaseConfig::from_args(args, Document::parse("", "<none>")?);
     // Names and paths first: a typo in `--chart` should not wait for stdin.
     config.validate()?;
     Ok(ReleaseConfig { values: Document::read(&input)?, ..config })

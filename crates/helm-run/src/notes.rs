@@ -1,15 +1,30 @@
 //! The warnings the Airflow chart prints in its NOTES, classified by the failure they lead to,
 //! and a view of the NOTES safe to print (the chart prints the UI password there).
 
-/// One warning found in the NOTES.
-#[derive(Debug, Clone, PartialEq, Eq)]
+use serde::{Deserialize, Serialize};
+
+/// One warning found in the NOTES: an item of the reports' `notes_warnings`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotesWarning {
-    /// `static-secret-key` (F9), `known-hosts-missing` (F1), `default-credentials` (F17), `other`.
-    pub kind: &'static str,
+    pub kind: NotesWarningKind,
     /// The failure in shared/reference/failures.md it leads to, when there is one.
-    pub failure: Option<&'static str>,
+    pub failure: Option<String>,
     /// The warning's line, with any password removed.
     pub text: String,
+}
+
+/// What a NOTES warning is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotesWarningKind {
+    /// No static webserver or API secret key (F9).
+    StaticSecretKey,
+    /// `dags.gitSync.knownHosts` is not set (F1).
+    KnownHostsMissing,
+    /// The chart's own admin/admin or postgres/postgres credentials are in use (F17).
+    DefaultCredentials,
+    /// Any other `WARNING` the chart prints.
+    Other,
 }
 
 /// Finds the warnings in the chart's NOTES text.
@@ -56,13 +71,13 @@ pub fn redacted(notes: &str) -> String {
 fn kind_of(text: String) -> NotesWarning {
     let lower = text.to_ascii_lowercase();
     let (kind, failure) = if lower.contains("static") && lower.contains("secret key") {
-        ("static-secret-key", Some("F9"))
+        (NotesWarningKind::StaticSecretKey, Some("F9"))
     } else if lower.contains("knownhosts") || lower.contains("known_hosts") {
-        ("known-hosts-missing", Some("F1"))
+        (NotesWarningKind::KnownHostsMissing, Some("F1"))
     } else {
-        ("other", None)
+        (NotesWarningKind::Other, None)
     };
-    NotesWarning { kind, failure, text }
+    NotesWarning { kind, failure: failure.map(str::to_string), text }
 }
 
 /// `Default Webserver (Airflow UI) Login credentials:` / `Default Postgres connection
@@ -83,8 +98,8 @@ fn default_credentials(line: &str, following: &[&str]) -> Option<NotesWarning> {
     }
     let what = line.trim_end_matches(':').trim_start_matches("Default ").to_string();
     Some(NotesWarning {
-        kind: "default-credentials",
-        failure: Some("F17"),
+        kind: NotesWarningKind::DefaultCredentials,
+        failure: Some("F17".to_string()),
         text: format!("{what} are the chart defaults ({username}/{password}); anyone reaching the service can log in"),
     })
 }
@@ -93,9 +108,9 @@ fn default_credentials(line: &str, following: &[&str]) -> Option<NotesWarning> {
 mod tests {
     use super::*;
 
-    fn check(notes: &str, expected: &[(&str, &str)]) {
-        let got: Vec<(&str, String)> = classify(notes).into_iter().map(|w| (w.kind, w.text)).collect();
-        let expected: Vec<(&str, String)> = expected.iter().map(|(k, t)| (*k, t.to_string())).collect();
+    fn check(notes: &str, expected: &[(NotesWarningKind, &str)]) {
+        let got: Vec<(NotesWarningKind, String)> = classify(notes).into_iter().map(|w| (w.kind, w.text)).collect();
+        let expected: Vec<(NotesWarningKind, String)> = expected.iter().map(|(k, t)| (*k, t.to_string())).collect();
         assert_eq!(got, expected);
     }
 
@@ -103,20 +118,20 @@ mod tests {
     fn the_charts_warnings() {
         check(
             "#####################################################\n#  WARNING: You should set a static API secret key  #\n#####################################################\n",
-            &[("static-secret-key", "WARNING: You should set a static API secret key")],
+            &[(NotesWarningKind::StaticSecretKey, "WARNING: You should set a static API secret key")],
         );
         check(
             "###########################################################\n#  WARNING: You should set a static webserver secret key  #\n",
-            &[("static-secret-key", "WARNING: You should set a static webserver secret key")],
+            &[(NotesWarningKind::StaticSecretKey, "WARNING: You should set a static webserver secret key")],
         );
         check(
             "#  WARNING: You should set dags.gitSync.knownHosts  #\n",
-            &[("known-hosts-missing", "WARNING: You should set dags.gitSync.knownHosts")],
+            &[(NotesWarningKind::KnownHostsMissing, "WARNING: You should set dags.gitSync.knownHosts")],
         );
         check(
             "\nWARNING:\n    Kubernetes workers task logs may not persist unless you configure log persistence or remote logging!\n",
             &[(
-                "other",
+                NotesWarningKind::Other,
                 "WARNING: Kubernetes workers task logs may not persist unless you configure log persistence or remote logging!",
             )],
         );
@@ -128,11 +143,11 @@ mod tests {
             "Default Webserver (Airflow UI) Login credentials:\n    username: admin\n    password: admin\nDefault Postgres connection credentials:\n    username: postgres\n    password: postgres\n    port: 5432\n",
             &[
                 (
-                    "default-credentials",
+                    NotesWarningKind::DefaultCredentials,
                     "Webserver (Airflow UI) Login credentials are the chart defaults (admin/admin); anyone reaching the service can log in",
                 ),
                 (
-                    "default-credentials",
+                    NotesWarningKind::DefaultCredentials,
                     "Postgres connection credentials are the chart defaults (postgres/postgres); anyone reaching the service can log in",
                 ),
             ],

@@ -5,7 +5,9 @@
 use airflow_kit_core::secrets::{REDACTED, is_secret_path};
 use airflow_kit_core::yaml::{dotted, leaves};
 use airflow_kit_core::{Error, Node, from_json};
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use crate::report::{AddedValue, ChangedValue, RemovedValue, ValuesDiffReport};
 
 /// A value the deployed release has and the new values lack.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,10 +25,8 @@ pub struct Removed {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ValuesDiff {
     pub removed: Vec<Removed>,
-    /// `{path, from, to}` items.
-    pub changed: Vec<Value>,
-    /// `{path, value}` items.
-    pub added: Vec<Value>,
+    pub changed: Vec<ChangedValue>,
+    pub added: Vec<AddedValue>,
 }
 
 /// Compares the deployed user values (helm's JSON; `null` when the release has none) with the
@@ -52,11 +52,11 @@ pub fn compare(deployed: &Value, new: &Node) -> ValuesDiff {
                 // up as added below.
                 let filled_in = old.as_object().is_some_and(|map| map.is_empty()) && now.is_object();
                 if !filled_in && !same_value(&old, &now) {
-                    diff.changed.push(json!({
-                        "path": path,
-                        "from": masked(&leaf.path, &old),
-                        "to": masked(&leaf.path, &now),
-                    }));
+                    diff.changed.push(ChangedValue {
+                        path,
+                        from: masked(&leaf.path, &old),
+                        to: masked(&leaf.path, &now),
+                    });
                 }
             }
         }
@@ -68,7 +68,7 @@ pub fn compare(deployed: &Value, new: &Node) -> ValuesDiff {
         let replaces_a_parent = (1..leaf.path.len())
             .any(|depth| deployed_tree.get_path(&leaf.path[..depth]).is_some_and(|node| node.as_mapping().is_none()));
         if !deployed_here && !replaces_a_parent {
-            diff.added.push(json!({ "path": dotted(&leaf.path), "value": masked(&leaf.path, &leaf.node.to_json()) }));
+            diff.added.push(AddedValue { path: dotted(&leaf.path), value: masked(&leaf.path, &leaf.node.to_json()) });
         }
     }
     diff
@@ -90,36 +90,26 @@ impl ValuesDiff {
         against_revision: Option<u64>,
         acknowledged: &[&Removed],
         unacknowledged: &[&Removed],
-    ) -> Value {
-        json!({
-            "checked": true,
-            "skipped": null,
-            "against_revision": against_revision,
-            "removed": self.removed.iter().map(|r| json!({"path": r.path, "value": r.value})).collect::<Vec<_>>(),
-            "changed": self.changed,
-            "added": self.added,
-            "acknowledged": acknowledged.iter().map(|r| r.path.clone()).collect::<Vec<_>>(),
-            "unacknowledged": unacknowledged.iter().map(|r| r.path.clone()).collect::<Vec<_>>(),
-        })
+    ) -> ValuesDiffReport {
+        ValuesDiffReport {
+            checked: true,
+            skipped: None,
+            against_revision,
+            removed: self
+                .removed
+                .iter()
+                .map(|r| RemovedValue { path: r.path.clone(), value: r.value.clone() })
+                .collect(),
+            changed: self.changed.clone(),
+            added: self.added.clone(),
+            acknowledged: acknowledged.iter().map(|r| r.path.clone()).collect(),
+            unacknowledged: unacknowledged.iter().map(|r| r.path.clone()).collect(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
         self.removed.is_empty() && self.changed.is_empty() && self.added.is_empty()
     }
-}
-
-/// The `values_diff` field when the comparison did not run, and why.
-pub fn skipped_report(reason: &str) -> Value {
-    json!({
-        "checked": false,
-        "skipped": reason,
-        "against_revision": null,
-        "removed": [],
-        "changed": [],
-        "added": [],
-        "acknowledged": [],
-        "unacknowledged": [],
-    })
 }
 
 /// Reads a path as `--allow-removal` takes it: keys joined by dots, `\.` a dot inside a key,
@@ -211,12 +201,14 @@ fn json_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
 mod tests {
     use super::*;
     use airflow_kit_core::yaml::parse_document;
+    use serde_json::json;
 
     /// The diff of a deployed JSON against a new YAML document, as the report shows it.
     fn check(deployed: &str, new: &str, expected: Value) {
         let deployed = parse_deployed(deployed).expect("deployed parses");
         let new = parse_document(new, "new").expect("new parses");
-        assert_eq!(compare(&deployed, &new).report(Some(2), &[], &[]), expected);
+        let report = serde_json::to_value(compare(&deployed, &new).report(Some(2), &[], &[])).expect("serializes");
+        assert_eq!(report, expected);
     }
 
     fn diff(removed: Value, changed: Value, added: Value) -> Value {
