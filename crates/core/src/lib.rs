@@ -7,6 +7,7 @@ pub mod defaults;
 pub mod duration;
 pub mod error;
 pub mod fs;
+pub mod git_url;
 pub mod kube_secret;
 pub mod process;
 pub mod report;
