@@ -29,7 +29,9 @@ Examples:
                   (or --repo, or a HOST[:PORT] argument), scans it with ssh-keyscan, accepts a key only when its \
                   SHA256 fingerprint is published by GitHub, GitLab or Bitbucket or given with \
                   --expect-fingerprint, refuses rotated keys by name, and writes the whole document with \
-                  dags.gitSync.knownHosts set to the verified lines.",
+                  dags.gitSync.knownHosts set to the verified lines. Keys neither published nor expected are \
+                  left out and named on stderr; with none verified nothing is written (exit 4). An https:// or \
+                  http:// repository has no SSH host key: the document passes through unchanged.",
     after_help = format!("{AFTER_HELP}\n\n{EXIT_CODES_HELP}"),
     args_conflicts_with_subcommands = true
 )]
