@@ -162,6 +162,85 @@ fn pinned_block_lets_real_git_clone_and_a_block_for_another_key_fails() {
     assert!(stderr.contains("Host key verification failed"), "{stderr}");
 }
 
+/// The `[host]:port TYPE BASE64` line of one of the server's host keys, as it must be pinned.
+fn host_key_line(server: &Sshd, kind: &str) -> String {
+    let public = std::fs::read_to_string(server.host_public_key(kind)).expect("host key");
+    let fields: Vec<&str> = public.split_whitespace().take(2).collect();
+    format!("[127.0.0.1]:{} {}\n", server.port, fields.join(" "))
+}
+
+/// Defect 12: the manual procedure verifies ONE key type out of band. A server offering three
+/// keys, one of which matches `--expect-fingerprint`, gets exactly that key pinned (the others
+/// named on stderr and left out), and a real `git clone` with strict host checking and only
+/// that line in its known_hosts works: OpenSSH prefers the host key algorithms it holds a
+/// known_hosts line for, so no `HostKeyAlgorithms` option is needed (git-sync cannot pass one).
+#[test]
+fn one_expected_fingerprint_pins_only_that_key_and_a_real_clone_works() {
+    let test = "one_expected_fingerprint_pins_only_that_key_and_a_real_clone_works";
+    let Some(server) = Sshd::start(test) else { return };
+    if require_tool(Tool::SshKeyscan, test).is_none() {
+        return;
+    }
+    let work = tempfile::tempdir().expect("temp dir");
+    let key = client_key(work.path());
+    server.authorize(&std::fs::read_to_string(key.with_extension("pub")).expect("pub"));
+    let fingerprints = server.host_fingerprints();
+    // ed25519 is what the procedure checks; rsa comes last in ssh's default preference, so
+    // a clone that works with only the rsa line proves the ordering by known_hosts.
+    for (index, kind) in [(0, "ed25519"), (2, "rsa")] {
+        let run = run_tool(
+            TOOL,
+            &["--repo", &server.repo_url(), "--expect-fingerprint", &fingerprints[index]],
+            Some("dags:\n  gitSync:\n    enabled: true\n"),
+            work.path(),
+        );
+        run.expect_success();
+        let block = known_hosts_of(&run);
+        assert_eq!(block, host_key_line(&server, kind), "exactly the verified key\n{run}");
+        // Each key left out is named on stderr, with its type, fingerprint and why.
+        for (other, other_kind) in fingerprints.iter().zip(["ed25519", "ecdsa", "rsa"]) {
+            if other_kind == kind {
+                continue;
+            }
+            let line = run.stderr.lines().find(|line| line.contains(other.as_str()));
+            assert!(
+                line.is_some_and(|line| line.contains("left out")
+                    && line.contains("not published")
+                    && line.contains("not expected")),
+                "{other_kind} must be named as left out\n{run}"
+            );
+        }
+
+        let known_hosts = work.path().join(format!("known_hosts_{kind}"));
+        std::fs::write(&known_hosts, &block).expect("write known_hosts");
+        let clone = work.path().join(format!("clone_{kind}"));
+        let (ok, stderr) = git_clone(&server.repo_url(), &key, &known_hosts, &clone);
+        assert!(ok, "git clone with only the {kind} line failed: {stderr}");
+        assert!(clone.join("dags/example_dag.py").exists());
+    }
+}
+
+/// Defect 17: an HTTPS (or HTTP) repository has no SSH host key. The filter passes the
+/// document through unchanged (an existing knownHosts too) and says why, exit 0; so does a
+/// HOST argument that is an https URL. Nothing is scanned (no ssh-keyscan is needed).
+#[test]
+fn an_https_repository_needs_no_known_hosts_and_passes_through() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let document = "# kept\ndags:\n  gitSync:\n    repo: https://github.com/me/dags.git\n    knownHosts: |\n      github.com ssh-ed25519 AAAA\nz: yes\n";
+    let no_keyscan = ["--ssh-keyscan", "/nonexistent/ssh-keyscan"];
+    for args in [
+        vec![],
+        vec!["--repo", "http://127.0.0.1:9/dags.git"],
+        vec!["https://user@gitlab.example.com:8443/group/sub/dags"],
+    ] {
+        let args: Vec<&str> = args.into_iter().chain(no_keyscan).collect();
+        let run = run_tool(TOOL, &args, Some(document), work.path());
+        run.expect_success().expect_stderr_contains("no knownHosts is needed for an HTTP");
+        assert_eq!(run.stdout, document, "the document passes through unchanged\n{run}");
+        assert_eq!(run.stderr.lines().count(), 1, "one stderr line\n{run}");
+    }
+}
+
 #[test]
 fn verify_accepts_every_published_line_with_ssh_keygen_fingerprints() {
     let work = tempfile::tempdir().expect("temp dir");
@@ -368,7 +447,7 @@ fn bad_input_is_exit_2_with_a_hint() {
         (vec!["github.com"], "- a\n- b\n", "is a list"),
         (vec!["--repo", "ssh:///srv/dags.git"], "", "names no host"),
         (vec!["--repo", "git@:me/dags.git"], "", "names no host"),
-        (vec!["--repo", "https://github.com/me/dags.git"], "", "`https://` URL"),
+        (vec!["--repo", "ftp://github.com/me/dags.git"], "", "`ftp://` URL"),
         (vec!["--from", garbage, "github.com"], "", "line 2"),
         (vec![], "a: 1\n", "`dags.gitSync.repo` is not set"),
         (vec!["github.com", "--expect-fingerprint", "16:27:ac:a5"], "", "not a SHA256"),

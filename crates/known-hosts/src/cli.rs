@@ -2,6 +2,7 @@
 //! with it; `cargo xtask dist` renders the man pages and shell completions from it.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use airflow_kit_core::error::EXIT_CODES_HELP;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
@@ -19,7 +20,7 @@ Examples:
   known-hosts --from github_known_hosts < values.yaml      (offline)
   known-hosts verify values.yaml";
 
-#[derive(Parser)]
+#[derive(Parser, Clone, Debug, PartialEq)]
 #[command(
     name = TOOL,
     version,
@@ -28,7 +29,9 @@ Examples:
                   (or --repo, or a HOST[:PORT] argument), scans it with ssh-keyscan, accepts a key only when its \
                   SHA256 fingerprint is published by GitHub, GitLab or Bitbucket or given with \
                   --expect-fingerprint, refuses rotated keys by name, and writes the whole document with \
-                  dags.gitSync.knownHosts set to the verified lines.",
+                  dags.gitSync.knownHosts set to the verified lines. Keys neither published nor expected are \
+                  left out and named on stderr; with none verified nothing is written (exit 4). An https:// or \
+                  http:// repository has no SSH host key: the document passes through unchanged.",
     after_help = format!("{AFTER_HELP}\n\n{EXIT_CODES_HELP}"),
     args_conflicts_with_subcommands = true
 )]
@@ -39,14 +42,15 @@ pub struct Cli {
     pub pin: PinArgs,
 }
 
-#[derive(Subcommand)]
+#[derive(Subcommand, Clone, Debug, PartialEq)]
 pub enum Command {
     /// Check a values document's knownHosts, or a known_hosts file, line by line; print a YAML report.
     #[command(after_help = format!("Example:\n  known-hosts verify values.yaml\n  known-hosts verify ~/.ssh/known_hosts\n\n{EXIT_CODES_HELP}"))]
     Verify(VerifyArgs),
 }
 
-#[derive(Args)]
+/// The filter's flags (no subcommand). `invoke` writes them back as argv.
+#[derive(Args, Clone, Debug, PartialEq)]
 pub struct PinArgs {
     /// The SSH server to pin, `HOST` or `HOST:PORT` (default: the host of dags.gitSync.repo).
     #[arg(value_name = "HOST[:PORT]")]
@@ -64,17 +68,20 @@ pub struct PinArgs {
     #[arg(long = "type", value_name = "TYPE", value_enum, value_delimiter = ',')]
     pub types: Vec<KindArg>,
     /// Also accept a key with this fingerprint (repeatable), after checking it out of band.
+    /// Offered keys matching neither a published nor an expected fingerprint are left out
+    /// (and named on stderr); with none verified, nothing is written.
     #[arg(long, value_name = "SHA256:...")]
     pub expect_fingerprint: Vec<String>,
     /// Give up on an unreachable host after this long (`10s`, `500ms`, `1m`).
-    #[arg(long, default_value = "10s", value_name = "DURATION")]
-    pub timeout: String,
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = airflow_kit_core::duration::parse_arg)]
+    pub timeout: Duration,
     /// The ssh-keyscan program to run.
     #[arg(long, default_value = "ssh-keyscan", value_name = "PROGRAM", hide = true)]
     pub ssh_keyscan: String,
 }
 
-#[derive(Args)]
+/// `known-hosts verify`. `invoke` writes it back as argv.
+#[derive(Args, Clone, Debug, PartialEq)]
 pub struct VerifyArgs {
     /// A values document or a known_hosts file (`-` or none: stdin).
     #[arg(value_name = "FILE|-")]
@@ -84,7 +91,7 @@ pub struct VerifyArgs {
     pub expect_fingerprint: Vec<String>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum KindArg {
     Ed25519,
     Ecdsa,

@@ -34,11 +34,11 @@ pub enum LineProblem {
 }
 
 impl LineProblem {
-    pub fn verdict(&self) -> &'static str {
+    pub fn line_verdict(&self) -> crate::LineVerdict {
         match self {
-            LineProblem::Hashed => "hashed",
-            LineProblem::Marker(_) => "unsupported",
-            LineProblem::Unreadable(_) => "unreadable",
+            LineProblem::Hashed => crate::LineVerdict::Hashed,
+            LineProblem::Marker(_) => crate::LineVerdict::Unsupported,
+            LineProblem::Unreadable(_) => crate::LineVerdict::Unreadable,
         }
     }
 

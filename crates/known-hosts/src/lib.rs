@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod entry;
+pub mod invoke;
 pub mod published;
 pub mod scan;
 pub mod target;
@@ -11,10 +12,11 @@ pub mod target;
 use std::time::Duration;
 
 use airflow_kit_core::{Document, Error, ExitCode, Location, Node, ScalarStyle};
+use serde::{Deserialize, Serialize};
 
 pub use entry::{HostKey, KnownHostsLine, LineProblem, parse_known_hosts};
 pub use scan::ScanConfig;
-pub use target::Target;
+pub use target::{Remote, Target};
 
 /// Where the tool keeps its verified lines in a values document.
 pub const KNOWN_HOSTS_PATH: [&str; 3] = ["dags", "gitSync", "knownHosts"];
@@ -67,13 +69,17 @@ impl Verdict {
         matches!(self, Verdict::Published(_) | Verdict::Expected)
     }
 
-    pub fn name(&self) -> &'static str {
+    pub fn line_verdict(&self) -> LineVerdict {
         match self {
-            Verdict::Published(_) => "published",
-            Verdict::Expected => "expected",
-            Verdict::Rotated(_) => "rotated",
-            Verdict::Unverified(_) => "unverified",
+            Verdict::Published(_) => LineVerdict::Published,
+            Verdict::Expected => LineVerdict::Expected,
+            Verdict::Rotated(_) => LineVerdict::Rotated,
+            Verdict::Unverified(_) => LineVerdict::Unverified,
         }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.line_verdict().name()
     }
 
     pub fn reason(&self) -> String {
@@ -105,18 +111,20 @@ pub fn judge(hosts: &[String], key: &HostKey, expected: &[String]) -> Verdict {
     let shown = names.join(", ");
     if let Some(provider) = published::provider_publishing(&key.fingerprint) {
         return Verdict::Unverified(format!(
-            "this is {}'s key ({}), but the line is for `{shown}`",
+            "not published for `{shown}`: this is {}'s key ({}); not expected: no `--expect-fingerprint` matches it",
             provider.name,
             provider.hosts.join(", ")
         ));
     }
     match names.iter().find_map(|name| published::provider_for_host(name)) {
         Some(provider) => Verdict::Unverified(format!(
-            "{} does not publish this fingerprint for `{shown}`; someone may be intercepting the connection",
+            "not published: {} does not publish this fingerprint for `{shown}` (someone may be intercepting the \
+             connection); not expected: no `--expect-fingerprint` matches it",
             provider.name
         )),
         None => Verdict::Unverified(format!(
-            "no published fingerprint for `{shown}` and no matching `--expect-fingerprint`"
+            "not published: no provider publishes keys for `{shown}`; not expected: no `--expect-fingerprint` \
+             matches it"
         )),
     }
 }
@@ -156,20 +164,39 @@ pub struct PinConfig {
     pub timeout: Duration,
 }
 
-/// What the filter did: the host field written, each key with its verdict, and the block.
+/// A key and what we made of it.
+pub type Judged = (HostKey, Verdict);
+
+/// What the filter did.
+#[derive(Debug, Clone)]
+pub enum PinOutcome {
+    /// `dags.gitSync.knownHosts` was set to the verified keys.
+    Pinned(Pinned),
+    /// The repository is not reached over SSH (HTTPS, HTTP, `git://`, local), so there is no
+    /// host key: the document is left exactly as it was. `note` is the line for stderr.
+    NoHostKey { transport: airflow_kit_core::git_url::Transport, note: String },
+}
+
+/// The host field written, the keys pinned and the keys left out (each with its verdict),
+/// and the block.
 #[derive(Debug, Clone)]
 pub struct Pinned {
     pub host_field: String,
-    pub keys: Vec<(HostKey, Verdict)>,
+    /// The verified keys, in the order of the block.
+    pub keys: Vec<Judged>,
+    /// Offered keys that are neither published nor expected: not pinned, named on stderr.
+    pub left_out: Vec<Judged>,
     pub block: String,
     /// Things a person should know, for stderr.
     pub notes: Vec<String>,
 }
 
 /// Scans (or reads) the target's keys, verifies every one, and sets `dags.gitSync.knownHosts`
-/// in `document`. Refuses (exit 4) when any key is rotated or unverified; the document is
-/// then left as it was.
-pub fn pin(config: &PinConfig, document: &mut Node) -> Result<Pinned, Error> {
+/// in `document` to the verified ones. Keys that are neither published nor expected are left
+/// out (the manual procedure checks one key type out of band; ssh then negotiates the type it
+/// holds a line for). Refuses (exit 4, the document left as it was) when no offered key is
+/// verified, or when any offered key is one a provider rotated away from.
+pub fn pin(config: &PinConfig, document: &mut Node) -> Result<PinOutcome, Error> {
     check_expected_fingerprints(&config.expected)?;
     // Fail on a document we could not write into before scanning anything.
     document.clone().set_path(&KNOWN_HOSTS_PATH, Node::string("x\n"))?;
@@ -178,7 +205,13 @@ pub fn pin(config: &PinConfig, document: &mut Node) -> Result<Pinned, Error> {
         KeySource::Lines { name, text } => Some(read_from_lines(name, text)?),
     };
     let mut notes = Vec::new();
-    let target = resolve_target(config, document, lines.as_deref(), &mut notes)?;
+    let target = match resolve_target(config, document, lines.as_deref(), &mut notes)? {
+        Remote::Ssh(target) => target,
+        Remote::NoHostKey(transport) => {
+            let note = format!("{}; the document passes through unchanged", target::no_host_key_note(transport));
+            return Ok(PinOutcome::NoHostKey { transport, note });
+        }
+    };
     let host_field = target.host_field();
     let kinds = if config.kinds.is_empty() { KeyKind::ALL.to_vec() } else { config.kinds.clone() };
 
@@ -207,6 +240,8 @@ pub fn pin(config: &PinConfig, document: &mut Node) -> Result<Pinned, Error> {
     let judged: Vec<(HostKey, Verdict)> =
         keys.into_iter().map(|key| (key.clone(), judge(&host_names, &key, &config.expected))).collect();
 
+    // A rotated key is a refusal even next to verified ones: whoever serves it is not the
+    // provider as it is today.
     if let Some((key, Verdict::Rotated(description))) =
         judged.iter().find(|(_, verdict)| matches!(verdict, Verdict::Rotated(_)))
     {
@@ -219,18 +254,20 @@ pub fn pin(config: &PinConfig, document: &mut Node) -> Result<Pinned, Error> {
              CHANGED\"; scan the host again, or take the current lines from the provider's documentation",
         ));
     }
-    let unverified: Vec<&(HostKey, Verdict)> = judged.iter().filter(|(_, verdict)| !verdict.accepted()).collect();
-    if !unverified.is_empty() {
+    let (verified, left_out): (Vec<Judged>, Vec<Judged>) =
+        judged.into_iter().partition(|(_, verdict)| verdict.accepted());
+    if verified.is_empty() {
+        let unverified: Vec<&(HostKey, Verdict)> = left_out.iter().collect();
         return Err(unverified_error(&host_field, &target, &unverified));
     }
     for expected in &config.expected {
-        if !judged.iter().any(|(key, _)| &key.fingerprint == expected) {
+        if !verified.iter().any(|(key, _)| &key.fingerprint == expected) {
             notes.push(format!("`--expect-fingerprint {expected}` matched no key of `{host_field}`"));
         }
     }
 
     let block: String =
-        judged.iter().map(|(key, _)| format!("{host_field} {} {}\n", key.key_type, key.base64)).collect();
+        verified.iter().map(|(key, _)| format!("{host_field} {} {}\n", key.key_type, key.base64)).collect();
     if let Some(old) = document.get_path(&KNOWN_HOSTS_PATH).and_then(Node::as_str)
         && old != block
         && !old.trim().is_empty()
@@ -238,7 +275,7 @@ pub fn pin(config: &PinConfig, document: &mut Node) -> Result<Pinned, Error> {
         notes.push("replaced the previous `dags.gitSync.knownHosts`".to_string());
     }
     document.set_path(&KNOWN_HOSTS_PATH, Node::string(block.clone()))?;
-    Ok(Pinned { host_field, keys: judged, block, notes })
+    Ok(PinOutcome::Pinned(Pinned { host_field, keys: verified, left_out, block, notes }))
 }
 
 /// What `known-hosts verify` needs beyond the input.
@@ -247,77 +284,115 @@ pub struct VerifyConfig {
     pub expected: Vec<String>,
 }
 
-/// One line of a verify report.
-#[derive(Debug, Clone, PartialEq)]
+/// The verdict on one line of a verify report, as the report spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineVerdict {
+    Published,
+    Expected,
+    Rotated,
+    Unverified,
+    /// A `|1|` line: the host name is hidden.
+    Hashed,
+    /// An `@cert-authority` or `@revoked` line.
+    Unsupported,
+    Unreadable,
+}
+
+impl LineVerdict {
+    pub fn accepted(self) -> bool {
+        matches!(self, LineVerdict::Published | LineVerdict::Expected)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LineVerdict::Published => "published",
+            LineVerdict::Expected => "expected",
+            LineVerdict::Rotated => "rotated",
+            LineVerdict::Unverified => "unverified",
+            LineVerdict::Hashed => "hashed",
+            LineVerdict::Unsupported => "unsupported",
+            LineVerdict::Unreadable => "unreadable",
+        }
+    }
+}
+
+impl std::fmt::Display for LineVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One line of a verify report. Field names (serde) are the report's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportLine {
     /// Line number within the known_hosts text (the `knownHosts` block for a document).
     pub line: usize,
     /// Line number within the values document, when the block is a literal block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document_line: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub key_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
-    pub verdict: &'static str,
+    pub verdict: LineVerdict,
     pub reason: String,
-    pub accepted: bool,
 }
 
-/// The result of `verify`: one entry per line, and a problem with the whole input (an empty
-/// or missing block) when there is one.
-#[derive(Debug, Clone, PartialEq)]
+/// What `verify` read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReportFormat {
+    #[serde(rename = "known_hosts")]
+    KnownHosts,
+    #[serde(rename = "values (dags.gitSync.knownHosts)")]
+    Values,
+}
+
+/// The report `known-hosts verify` prints (through core's `report::to_yaml`): one entry per
+/// line, the counts, and a problem with the whole input (an empty or missing block) when
+/// there is one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub source: String,
-    pub format: &'static str,
-    pub lines: Vec<ReportLine>,
+    pub format: ReportFormat,
+    /// True when every line is accepted and there is at least one, or when the document's
+    /// repository has no SSH host key and its knownHosts is empty, so none is needed.
+    pub verified: bool,
+    pub accepted: usize,
+    pub refused: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// Something a person should know that is not a failure (a repository without host keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub lines: Vec<ReportLine>,
 }
 
 impl Report {
-    /// True when every line is accepted and there is at least one.
+    /// A report on `lines`, with the counts and the verdict computed from them.
+    pub fn new(source: &str, format: ReportFormat, lines: Vec<ReportLine>, problem: Option<String>) -> Report {
+        let accepted = lines.iter().filter(|line| line.verdict.accepted()).count();
+        Report {
+            source: source.to_string(),
+            format,
+            verified: problem.is_none() && !lines.is_empty() && accepted == lines.len(),
+            accepted,
+            refused: lines.len() - accepted,
+            problem,
+            note: None,
+            lines,
+        }
+    }
+
+    /// True when the check passed.
     pub fn passed(&self) -> bool {
-        self.problem.is_none() && !self.lines.is_empty() && self.lines.iter().all(|line| line.accepted)
+        self.verified
     }
 
     pub fn exit_code(&self) -> ExitCode {
         if self.passed() { ExitCode::Success } else { ExitCode::No }
-    }
-
-    /// The report as JSON, for `json_to_yaml`; field names are stable.
-    pub fn to_json(&self) -> serde_json::Value {
-        let lines: Vec<serde_json::Value> = self
-            .lines
-            .iter()
-            .map(|line| {
-                let mut object = serde_json::Map::new();
-                object.insert("line".into(), line.line.into());
-                if let Some(document_line) = line.document_line {
-                    object.insert("document_line".into(), document_line.into());
-                }
-                for (field, value) in
-                    [("host", &line.host), ("type", &line.key_type), ("fingerprint", &line.fingerprint)]
-                {
-                    if let Some(value) = value {
-                        object.insert(field.into(), value.clone().into());
-                    }
-                }
-                object.insert("verdict".into(), line.verdict.into());
-                object.insert("reason".into(), line.reason.clone().into());
-                serde_json::Value::Object(object)
-            })
-            .collect();
-        let accepted = self.lines.iter().filter(|line| line.accepted).count();
-        let mut report = serde_json::json!({
-            "source": self.source,
-            "format": self.format,
-            "verified": self.passed(),
-            "accepted": accepted,
-            "refused": self.lines.len() - accepted,
-        });
-        if let Some(problem) = &self.problem {
-            report["problem"] = problem.clone().into();
-        }
-        report["lines"] = lines.into();
-        report
     }
 }
 
@@ -328,21 +403,35 @@ pub fn verify(text: &str, name: &str, config: &VerifyConfig) -> Result<Report, E
     if looks_like_known_hosts(text) {
         let lines = judge_lines(text, None, &config.expected);
         let problem = lines.is_empty().then(|| "the file has no known_hosts lines".to_string());
-        return Ok(Report { source: name.to_string(), format: "known_hosts", lines, problem });
+        return Ok(Report::new(name, ReportFormat::KnownHosts, lines, problem));
     }
     let document = Document::parse(text, name)?;
-    let format = "values (dags.gitSync.knownHosts)";
-    let Some(node) = document.root.get_path(&KNOWN_HOSTS_PATH).filter(|node| !node.is_null()) else {
-        return Ok(Report {
-            source: name.to_string(),
-            format,
-            lines: Vec::new(),
-            problem: Some(
-                "`dags.gitSync.knownHosts` is not set: with an empty knownHosts the chart turns host key checking \
-                 off"
-                .to_string(),
-            ),
+    let format = ReportFormat::Values;
+    // A repository without SSH host keys (HTTPS, ...) needs no knownHosts. An unreadable URL
+    // is left to the filter, which reports it; here it counts as SSH (knownHosts required).
+    let no_host_key = document
+        .root
+        .get_path(&REPO_PATH)
+        .and_then(Node::as_str)
+        .and_then(|repo| Target::from_repo_url(repo).ok())
+        .and_then(|remote| match remote {
+            Remote::NoHostKey(transport) => Some(transport),
+            Remote::Ssh(_) => None,
         });
+    let node = document.root.get_path(&KNOWN_HOSTS_PATH).filter(|node| !node.is_null());
+    let block_is_empty = node.and_then(Node::as_str).is_some_and(|block| parse_known_hosts(block).is_empty());
+    if let Some(transport) = no_host_key
+        && (node.is_none() || block_is_empty)
+    {
+        let mut report = Report::new(name, format, Vec::new(), None);
+        report.verified = true;
+        report.note = Some(target::no_host_key_note(transport));
+        return Ok(report);
+    }
+    let Some(node) = node else {
+        let problem = "`dags.gitSync.knownHosts` is not set: with an empty knownHosts the chart turns host key \
+                       checking off";
+        return Ok(Report::new(name, format, Vec::new(), Some(problem.to_string())));
     };
     let Some(block) = node.as_str() else {
         let at = node.span.map(|span| format!(" (line {})", span.start.line)).unwrap_or_default();
@@ -361,47 +450,12 @@ pub fn verify(text: &str, name: &str, config: &VerifyConfig) -> Result<Report, E
          off"
         .to_string()
     });
-    Ok(Report { source: name.to_string(), format, lines, problem })
-}
-
-/// Parses a duration as helm and kubectl write them: `10s`, `500ms`, `2m`, `1m30s`; a bare
-/// number is seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, Error> {
-    let bad =
-        || Error::bad_input(format!("`{text}` is not a duration")).with_hint("write it as `10s`, `500ms` or `1m30s`");
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds)).and_then(|d| if d.is_zero() { Err(bad()) } else { Ok(d) });
+    let mut report = Report::new(name, format, lines, problem);
+    if let Some(transport) = no_host_key {
+        report.note =
+            Some(format!("`dags.gitSync.repo` is a {transport} repository: git-sync does not use knownHosts"));
     }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit() && c != '.').ok_or_else(bad)?;
-        let number: f64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_end = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
-        let scale = match &rest[..unit_end] {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
-        total += Duration::from_secs_f64(number * scale);
-        rest = &rest[unit_end..];
-    }
-    if total.is_zero() { Err(bad()) } else { Ok(total) }
-}
-
-/// `10s`, `1.5s`, `500ms`: for messages.
-pub fn format_duration(duration: Duration) -> String {
-    if duration.subsec_millis() == 0 {
-        format!("{}s", duration.as_secs())
-    } else if duration < Duration::from_secs(1) {
-        format!("{}ms", duration.as_millis())
-    } else {
-        format!("{:.1}s", duration.as_secs_f64())
-    }
+    Ok(report)
 }
 
 /// Refuses anything but `SHA256:` + 43 base64 characters, before anything else runs.
@@ -435,9 +489,8 @@ fn judge_lines(text: &str, first_line: Option<usize>, expected: &[String]) -> Ve
                         host: Some(line.host_field),
                         key_type: Some(line.key.key_type),
                         fingerprint: Some(line.key.fingerprint),
-                        verdict: verdict.name(),
+                        verdict: verdict.line_verdict(),
                         reason: verdict.reason(),
-                        accepted: verdict.accepted(),
                     }
                 }
                 Err(problem) => {
@@ -449,9 +502,8 @@ fn judge_lines(text: &str, first_line: Option<usize>, expected: &[String]) -> Ve
                         host: fields.next().map(str::to_string),
                         key_type: fields.next().map(str::to_string),
                         fingerprint: None,
-                        verdict: problem.verdict(),
+                        verdict: problem.line_verdict(),
                         reason: problem.reason(),
-                        accepted: false,
                     }
                 }
             }
@@ -517,18 +569,18 @@ fn resolve_target(
     document: &Node,
     lines: Option<&[KnownHostsLine]>,
     notes: &mut Vec<String>,
-) -> Result<Target, Error> {
+) -> Result<Remote, Error> {
     let document_repo = document.get_path(&REPO_PATH).and_then(Node::as_str).filter(|repo| !repo.is_empty());
     match &config.target {
         TargetChoice::Host(host) => Target::from_host_arg(host),
         TargetChoice::Repo(url) => {
-            let target = Target::from_repo_url(url)?;
+            let remote = Target::from_repo_url(url)?;
             if let Some(repo) = document_repo
-                && Target::from_repo_url(repo).ok().as_ref() != Some(&target)
+                && Target::from_repo_url(repo).ok().as_ref() != Some(&remote)
             {
                 notes.push(format!("`--repo` overrides `dags.gitSync.repo` ({repo}) for the host to pin"));
             }
-            Ok(target)
+            Ok(remote)
         }
         TargetChoice::Document => {
             if let Some(repo) = document_repo {
@@ -538,7 +590,7 @@ fn resolve_target(
                 });
             }
             if let Some(lines) = lines {
-                return target_of_lines(lines);
+                return target_of_lines(lines).map(Remote::Ssh);
             }
             Err(Error::bad_input("no host to pin: `dags.gitSync.repo` is not set in the document")
                 .with_hint("pass `--repo git@github.com:me/dags.git`, or a host: `known-hosts github.com`"))
@@ -556,7 +608,11 @@ fn target_of_lines(lines: &[KnownHostsLine]) -> Result<Target, Error> {
         return Err(Error::bad_input(format!("the `--from` lines name several hosts ({})", fields.join(" ")))
             .with_hint("say which one to pin: `--repo URL` or a `HOST[:PORT]` argument"));
     }
-    Target::from_host_arg(&fields[0])
+    match Target::from_host_arg(&fields[0])? {
+        Remote::Ssh(target) => Ok(target),
+        Remote::NoHostKey(_) => Err(Error::bad_input(format!("`{}` is not a known_hosts host field", fields[0]))
+            .with_hint("a known_hosts line starts with `host` or `[host]:port`")),
+    }
 }
 
 /// The keys of the `--from` lines that are for the target: lines naming its exact host field;
@@ -621,7 +677,8 @@ fn unverified_error(host_field: &str, target: &Target, unverified: &[&(HostKey, 
         ),
         None => format!(
             "check these fingerprints out of band (on the server: `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`), \
-             then pin each with `--expect-fingerprint SHA256:...` (repeatable), or keep fewer types with `--type`{}",
+             then pass the ones you checked with `--expect-fingerprint SHA256:...` (repeatable; one is enough: \
+             keys not checked are left out){}",
             if target.port == 22 { String::new() } else { format!("; the server listens on port {}", target.port) }
         ),
     };

@@ -1,10 +1,10 @@
 //! The `known-hosts` command line: flags into a config, the document in, the document (or a
 //! verify report) out, errors to exit codes.
 
-use airflow_kit_core::{Document, Error, ExitCode, Input, cli, json_to_yaml};
+use airflow_kit_core::{Document, Error, ExitCode, Input, cli, report};
 use clap::Parser;
 use known_hosts::cli::{Cli, Command, PinArgs, TOOL, VerifyArgs};
-use known_hosts::{KeyKind, KeySource, PinConfig, TargetChoice, VerifyConfig};
+use known_hosts::{KeyKind, KeySource, PinConfig, PinOutcome, TargetChoice, VerifyConfig};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -16,7 +16,6 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run_pin(args: PinArgs) -> Result<ExitCode, Error> {
-    let timeout = known_hosts::parse_duration(&args.timeout)?;
     known_hosts::check_expected_fingerprints(&args.expect_fingerprint)?;
     let target = match (args.host, args.repo) {
         (Some(host), _) => TargetChoice::Host(host),
@@ -46,14 +45,28 @@ fn run_pin(args: PinArgs) -> Result<ExitCode, Error> {
         kinds: args.types.into_iter().map(KeyKind::from).collect(),
         expected: args.expect_fingerprint,
         keyscan_program: args.ssh_keyscan.into(),
-        timeout,
+        timeout: args.timeout,
     };
-    let pinned = known_hosts::pin(&config, &mut document.root)?;
+    let pinned = match known_hosts::pin(&config, &mut document.root)? {
+        PinOutcome::Pinned(pinned) => pinned,
+        PinOutcome::NoHostKey { note, .. } => {
+            // Byte for byte what came in: nothing of ours to set, nothing to reformat.
+            cli::say(TOOL, &note);
+            cli::write_stdout(&document.text)?;
+            return Ok(ExitCode::Success);
+        }
+    };
     for note in &pinned.notes {
         cli::say(TOOL, note);
     }
     for (key, verdict) in &pinned.keys {
         cli::say(TOOL, &format!("{} {} {}: {}", pinned.host_field, key.key_type, key.fingerprint, verdict.reason()));
+    }
+    for (key, verdict) in &pinned.left_out {
+        cli::say(
+            TOOL,
+            &format!("{}: left out {} {}: {}", pinned.host_field, key.key_type, key.fingerprint, verdict.reason()),
+        );
     }
     cli::write_stdout(&document.to_yaml())?;
     Ok(ExitCode::Success)
@@ -70,13 +83,16 @@ fn run_verify(args: VerifyArgs) -> Result<ExitCode, Error> {
     if let Some(problem) = &report.problem {
         cli::say(TOOL, problem);
     }
-    for line in report.lines.iter().filter(|line| !line.accepted) {
+    if let Some(note) = &report.note {
+        cli::say(TOOL, note);
+    }
+    for line in report.lines.iter().filter(|line| !line.verdict.accepted()) {
         let at = match line.document_line {
             Some(document_line) => format!("line {} (document line {document_line})", line.line),
             None => format!("line {}", line.line),
         };
         cli::say(TOOL, &format!("{}: {at}: {}: {}", report.source, line.verdict, line.reason));
     }
-    cli::write_stdout(&json_to_yaml(&report.to_json()))?;
+    cli::write_stdout(&report::to_yaml(&report)?)?;
     Ok(report.exit_code())
 }

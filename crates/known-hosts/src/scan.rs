@@ -9,8 +9,8 @@ use airflow_kit_core::Error;
 use airflow_kit_core::process::{Command, run};
 
 use crate::KeyKind;
+use crate::Target;
 use crate::entry::{HostKey, parse_line};
-use crate::target::Target;
 
 /// How to scan: which program, which key types, and how long to wait in all.
 #[derive(Debug, Clone)]
@@ -92,7 +92,7 @@ fn unreachable_error(target: &Target, config: &ScanConfig, reason: &str) -> Erro
         "no host key from `{}` (port {}) within {}: {reason}",
         target.host,
         target.port,
-        crate::format_duration(config.timeout)
+        airflow_kit_core::duration::format(config.timeout)
     ))
     .with_hint(format!(
         "check the host name (DNS), that a firewall lets this machine reach port {port}, and that {port} is the \

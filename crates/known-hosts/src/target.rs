@@ -1,161 +1,98 @@
-//! Which SSH server to pin: from a git URL (`git@host:path`, `ssh://user@host:port/path`) or
-//! a `HOST[:PORT]` argument, and the exact host field ssh looks that server up by.
+//! Which SSH server to pin: core's git-URL parser (`airflow_kit_core::git_url`) applied to
+//! a repository URL or a `HOST[:PORT]` argument; a repository that is not reached over SSH
+//! has no host key to pin.
 
 use airflow_kit_core::Error;
+use airflow_kit_core::git_url::{self, GitUrl, Transport};
 
-/// An SSH server: host name (or address) and port.
+/// An SSH server: host name (or address, lowercase) and port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub host: String,
     pub port: u16,
 }
 
+/// What a URL or argument names: an SSH server to pin, or a repository without host keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remote {
+    Ssh(Target),
+    /// HTTPS, HTTP, `git://` or a local repository: nothing for known_hosts.
+    NoHostKey(Transport),
+}
+
 impl Target {
     /// The known_hosts host field ssh looks up: `host` on port 22, `[host]:port` otherwise.
-    /// Host names are compared case-insensitively by ssh, which writes them lowercase.
     pub fn host_field(&self) -> String {
-        let host = self.host.to_ascii_lowercase();
-        if self.port == 22 { host } else { format!("[{host}]:{}", self.port) }
+        git_url::known_hosts_field(&self.host, self.port)
     }
 
-    /// Parses a git remote URL the way git and ssh read it.
-    pub fn from_repo_url(url: &str) -> Result<Target, Error> {
-        let url = url.trim();
-        if url.is_empty() {
-            return Err(Error::bad_input("the repository URL is empty")
-                .with_hint("use `git@github.com:me/dags.git` or `ssh://git@host:port/path`"));
-        }
-        if let Some((scheme, rest)) = url.split_once("://") {
-            let scheme = scheme.to_ascii_lowercase();
-            if !matches!(scheme.as_str(), "ssh" | "git+ssh" | "ssh+git") {
-                return Err(Error::bad_input(format!(
-                    "`{url}` is a `{scheme}://` URL; known_hosts is only used for git over SSH"
-                ))
-                .with_hint(
-                    "git-sync with `sshKeySecret` needs an SSH URL such as `git@github.com:me/dags.git`; \
-                     for HTTPS no known_hosts is needed",
-                ));
-            }
-            let authority = rest.split('/').next().unwrap_or_default();
-            let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-            return parse_host_port(host_port, url);
-        }
-        // scp-like syntax: `[user@]host:path`. git treats it so only when the colon comes
-        // before any slash; `[host:port]:path` carries a port.
-        let after_user = url.split_once('@').filter(|(user, _)| !user.contains('/')).map_or(url, |(_, rest)| rest);
-        if let Some(inner) = after_user.strip_prefix('[')
-            && let Some((host_port, rest)) = inner.split_once(']')
-            && rest.starts_with(':')
-        {
-            return parse_host_port(host_port, url);
-        }
-        let colon = url.find(':');
-        let slash = url.find('/');
-        match colon {
-            Some(colon) if slash.is_none_or(|slash| colon < slash) => {
-                let before = &url[..colon];
-                let host = before.rsplit_once('@').map_or(before, |(_, host)| host);
-                check_host(host, url)?;
-                Ok(Target { host: host.to_string(), port: 22 })
-            }
-            _ => Err(Error::bad_input(format!("`{url}` is not an SSH repository URL"))
-                .with_hint("use `git@github.com:me/dags.git` or `ssh://git@host:port/path`")),
-        }
+    /// The server of a git remote URL, read as git reads it.
+    pub fn from_repo_url(url: &str) -> Result<Remote, Error> {
+        let parsed = GitUrl::parse(url)?;
+        Ok(match parsed.transport {
+            Transport::Ssh => Remote::Ssh(Target { host: parsed.host, port: parsed.port }),
+            other => Remote::NoHostKey(other),
+        })
     }
 
-    /// Parses `HOST`, `HOST:PORT`, `[HOST]:PORT` (IPv6 addresses need the brackets).
-    pub fn from_host_arg(arg: &str) -> Result<Target, Error> {
+    /// `HOST`, `HOST:PORT`, `[HOST]:PORT` (IPv6 addresses need the brackets), or a whole
+    /// repository URL.
+    pub fn from_host_arg(arg: &str) -> Result<Remote, Error> {
         if arg.contains('/') || arg.contains('@') {
             return Target::from_repo_url(arg);
         }
-        parse_host_port(arg.trim(), arg)
+        let (host, port) = git_url::parse_host_port(arg.trim(), arg, 22)?;
+        Ok(Remote::Ssh(Target { host, port }))
     }
 }
 
-fn parse_host_port(text: &str, shown: &str) -> Result<Target, Error> {
-    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
-        match rest.split_once(']') {
-            Some((host, "")) => (host, None),
-            Some((host, port)) if port.starts_with(':') => (host, Some(&port[1..])),
-            _ => return Err(no_host(shown)),
+/// Why a repository needs no knownHosts, for stderr and the verify report.
+pub fn no_host_key_note(transport: Transport) -> String {
+    let kind = match transport {
+        Transport::Https => "an HTTPS repository".to_string(),
+        Transport::Http => {
+            "an HTTP repository (plain HTTP: fine for a public repository, but a token would cross the network \
+             unencrypted)"
+                .to_string()
         }
-    } else if text.matches(':').count() == 1 {
-        let (host, port) = text.split_once(':').unwrap_or((text, ""));
-        (host, Some(port))
-    } else {
-        // No colon, or a bare IPv6 address: all of it is the host.
-        (text, None)
+        Transport::Git => "a `git://` repository".to_string(),
+        Transport::File => "a local repository".to_string(),
+        Transport::Ssh => "an SSH repository".to_string(),
     };
-    check_host(host, shown)?;
-    let port = match port {
-        None | Some("") => 22,
-        Some(port) => port.parse::<u16>().ok().filter(|port| *port > 0).ok_or_else(|| {
-            Error::bad_input(format!("`{port}` in `{shown}` is not a port number"))
-                .with_hint("a port is a number from 1 to 65535, as in `ssh://git@host:2222/path`")
-        })?,
-    };
-    Ok(Target { host: host.to_string(), port })
-}
-
-fn check_host(host: &str, shown: &str) -> Result<(), Error> {
-    if host.is_empty() {
-        return Err(no_host(shown));
-    }
-    if !host.chars().all(|c| c.is_ascii_alphanumeric() || "-._:%".contains(c)) || host.starts_with('-') {
-        return Err(Error::bad_input(format!("`{host}` in `{shown}` is not a host name or address"))
-            .with_hint("check the repository URL for typos"));
-    }
-    Ok(())
-}
-
-fn no_host(shown: &str) -> Error {
-    Error::bad_input(format!("`{shown}` names no host"))
-        .with_hint("use `git@github.com:me/dags.git`, `ssh://git@host:port/path` or a `HOST[:PORT]` argument")
+    format!("no knownHosts is needed for {kind}: it has no SSH host key")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn check(url: &str, expected: Result<&str, &str>) {
-        let result = Target::from_repo_url(url).map(|target| target.host_field());
+    fn check(arg: &str, expected: Result<Option<&str>, &str>) {
+        let result = Target::from_host_arg(arg).map(|remote| match remote {
+            Remote::Ssh(target) => Some(target.host_field()),
+            Remote::NoHostKey(_) => None,
+        });
         match (result, expected) {
-            (Ok(field), Ok(want)) => assert_eq!(field, want, "{url}"),
+            (Ok(field), Ok(want)) => assert_eq!(field.as_deref(), want, "{arg}"),
             (Err(error), Err(needle)) => {
                 assert_eq!(error.code, airflow_kit_core::ExitCode::BadInput);
-                assert!(error.message.contains(needle), "{url}: {}", error.message);
+                assert!(error.message.contains(needle), "{arg}: {}", error.message);
                 assert!(error.hint.is_some());
             }
-            (got, want) => panic!("{url}: got {got:?}, want {want:?}"),
+            (got, want) => panic!("{arg}: got {got:?}, want {want:?}"),
         }
     }
 
     #[test]
-    fn repo_urls() {
-        check("git@github.com:me/dags.git", Ok("github.com"));
-        check("GitHub.com:me/dags.git", Ok("github.com"));
-        check("ssh://git@ssh.github.com:443/me/dags.git", Ok("[ssh.github.com]:443"));
-        check("ssh://git@github.com/me/dags.git", Ok("github.com"));
-        check("ssh://git@github.com:22/me/dags.git", Ok("github.com"));
-        check("ssh://root@127.0.0.1:2222/tmp/dags.git", Ok("[127.0.0.1]:2222"));
-        check("git+ssh://git@[::1]:2222/x", Ok("[::1]:2222"));
-        check("git@[git.example.com:2222]:me/dags.git", Ok("[git.example.com]:2222"));
-        check("https://github.com/me/dags.git", Err("`https://` URL"));
-        check("ssh:///path", Err("names no host"));
+    fn hosts_and_urls() {
+        check("github.com", Ok(Some("github.com")));
+        check("ssh.github.com:443", Ok(Some("[ssh.github.com]:443")));
+        check("[::1]:2222", Ok(Some("[::1]:2222")));
+        check("::1", Ok(Some("::1")));
+        check("git@github.com:me/dags.git", Ok(Some("github.com")));
+        check("ssh://git@ssh.github.com:443/me/dags.git", Ok(Some("[ssh.github.com]:443")));
+        check("https://github.com/me/dags.git", Ok(None));
+        check("host:port", Err("not a port number"));
+        check(":22", Err("names no host"));
         check("git@:me/dags.git", Err("names no host"));
-        check("ssh://git@host:99999/x", Err("not a port number"));
-        check("/local/path", Err("not an SSH repository URL"));
-        check("", Err("empty"));
-    }
-
-    #[test]
-    fn host_arguments() {
-        let field = |arg: &str| Target::from_host_arg(arg).map(|t| t.host_field()).map_err(|e| e.message);
-        assert_eq!(field("github.com"), Ok("github.com".into()));
-        assert_eq!(field("ssh.github.com:443"), Ok("[ssh.github.com]:443".into()));
-        assert_eq!(field("[::1]:2222"), Ok("[::1]:2222".into()));
-        assert_eq!(field("::1"), Ok("::1".into()));
-        assert!(field("host:port").is_err());
-        assert!(field(":22").is_err());
     }
 }

@@ -22,18 +22,26 @@ fn document(text: &str) -> Node {
     Document::parse(text, "t.yaml").expect("parses").root
 }
 
+/// `pin` that must have pinned something.
+fn pin_ok(config: &PinConfig, root: &mut Node) -> Pinned {
+    match pin(config, root).unwrap_or_else(|error| panic!("{error:?}")) {
+        PinOutcome::Pinned(pinned) => pinned,
+        other => panic!("pinned nothing: {other:?}"),
+    }
+}
+
 #[test]
 fn pins_published_lines_in_type_order_and_keeps_other_keys() {
     let mut root =
         document("a: 1\ndags:\n  gitSync:\n    repo: git@github.com:me/dags.git\n    knownHosts: \"\"\nz: yes\n");
-    let pinned = pin(&config_from(GITHUB_LINES, TargetChoice::Document), &mut root).expect("pins");
+    let pinned = pin_ok(&config_from(GITHUB_LINES, TargetChoice::Document), &mut root);
     assert_eq!(pinned.host_field, "github.com");
     let text = airflow_kit_core::yaml::emit_document(&root);
     assert!(text.starts_with("a: 1\ndags:\n  gitSync:\n    repo: git@github.com:me/dags.git\n    knownHosts: |\n      github.com ssh-ed25519 AAAAC3"), "{text}");
     assert!(text.ends_with("z: yes\n"), "{text}");
     // Idempotent: a second run writes the same document.
     let mut again = document(&text);
-    pin(&config_from(GITHUB_LINES, TargetChoice::Document), &mut again).expect("pins again");
+    pin_ok(&config_from(GITHUB_LINES, TargetChoice::Document), &mut again);
     assert_eq!(airflow_kit_core::yaml::emit_document(&again), text);
 }
 
@@ -42,7 +50,7 @@ fn port_443_endpoint_gets_bracketed_field_and_github_keys() {
     let lines = GITHUB_LINES.replace("github.com ", "[ssh.github.com]:443 ");
     let mut root = document("");
     let target = TargetChoice::Repo("ssh://git@ssh.github.com:443/me/dags.git".into());
-    let pinned = pin(&config_from(&lines, target), &mut root).expect("pins");
+    let pinned = pin_ok(&config_from(&lines, target), &mut root);
     assert!(pinned.block.lines().all(|line| line.starts_with("[ssh.github.com]:443 ssh-") || line.starts_with("[ssh.github.com]:443 ecdsa")));
     assert!(pinned.keys.iter().all(|(_, verdict)| verdict == &Verdict::Published("GitHub")));
 }
@@ -81,10 +89,11 @@ fn verify_values_document_reports_document_lines() {
         GITHUB_LINES.lines().map(|line| format!("      {line}\n")).collect::<String>()
     );
     let report = verify(&text, "values.yaml", &VerifyConfig::default()).expect("verifies");
-    assert_eq!(report.format, "values (dags.gitSync.knownHosts)");
-    let verdicts: Vec<(usize, Option<usize>, &str)> =
+    assert_eq!(report.format, ReportFormat::Values);
+    let verdicts: Vec<(usize, Option<usize>, LineVerdict)> =
         report.lines.iter().map(|line| (line.line, line.document_line, line.verdict)).collect();
-    assert_eq!(verdicts, vec![(1, Some(4), "published"), (2, Some(5), "published"), (3, Some(6), "unreadable")]);
+    use LineVerdict::{Published, Unreadable};
+    assert_eq!(verdicts, vec![(1, Some(4), Published), (2, Some(5), Published), (3, Some(6), Unreadable)]);
     assert_eq!(report.exit_code(), ExitCode::No);
 }
 
@@ -101,21 +110,90 @@ fn verify_refuses_missing_or_empty_blocks() {
 }
 
 #[test]
-fn durations() {
-    assert_eq!(parse_duration("10s").expect("10s"), Duration::from_secs(10));
-    assert_eq!(parse_duration("500ms").expect("500ms"), Duration::from_millis(500));
-    assert_eq!(parse_duration("1m30s").expect("1m30s"), Duration::from_secs(90));
-    assert_eq!(parse_duration("3").expect("3"), Duration::from_secs(3));
-    assert!(parse_duration("0s").is_err());
-    assert!(parse_duration("soon").is_err());
-    assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
-}
-
-#[test]
 fn verify_reads_a_file_whose_first_line_lost_its_host_field() {
     let text = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n";
     let report = verify(text, "known_hosts", &VerifyConfig::default()).expect("report");
-    assert_eq!(report.format, "known_hosts");
-    assert_eq!(report.lines[0].verdict, "unreadable");
+    assert_eq!(report.format, ReportFormat::KnownHosts);
+    assert_eq!(report.lines[0].verdict, LineVerdict::Unreadable);
     assert!(report.lines[0].reason.contains("host field is missing"));
+}
+
+const GITLAB_LINES: &str = "\
+gitlab.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAfuCHKVTjquxvt6CM6tdG4SLp1Btn/nOeHHE5UOzRdf
+gitlab.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFSMqzJeV9rUzU4kWitGjeR4PWSa29SPqJ1fVkhtj3Hw9xjLVXVYrU9QlYWrOLXBpQ6KWjbjTDTdDkoohFzgbEY=
+";
+
+#[test]
+fn one_expected_key_of_several_is_pinned_and_the_others_left_out() {
+    // A server of our own (no provider publishes its keys) offering two keys; the person
+    // checked only the ed25519 one out of band.
+    let lines = GITLAB_LINES.replace("gitlab.com ", "[git.example.com]:2222 ");
+    let mut config = config_from(&lines, TargetChoice::Host("git.example.com:2222".into()));
+    config.expected = vec!["SHA256:eUXGGm1YGsMAS7vkcx6JOJdOGHPem5gQp4taiCfCLB8".into()];
+    let mut root = document("");
+    let pinned = pin_ok(&config, &mut root);
+    assert_eq!(pinned.block, lines.lines().next().map(|line| format!("{line}\n")).expect("a line"));
+    assert_eq!(pinned.keys.len(), 1);
+    assert_eq!(pinned.keys[0].1, Verdict::Expected);
+    let left_out: Vec<(&str, String)> =
+        pinned.left_out.iter().map(|(key, verdict)| (key.key_type.as_str(), verdict.reason())).collect();
+    assert_eq!(left_out.len(), 1, "{left_out:?}");
+    assert_eq!(left_out[0].0, "ecdsa-sha2-nistp256");
+    assert!(left_out[0].1.contains("not published") && left_out[0].1.contains("not expected"), "{left_out:?}");
+
+    // None verified: refused, document untouched.
+    config.expected.clear();
+    let mut root = document("a: 1\n");
+    let error = pin(&config, &mut root).expect_err("nothing verified");
+    assert_eq!(error.code, ExitCode::Refused);
+    assert_eq!(airflow_kit_core::yaml::emit_document(&root), "a: 1\n");
+}
+
+#[test]
+fn a_rotated_key_is_refused_even_next_to_a_published_one() {
+    let rotated: String = include_str!("../../../tests/fixtures/known-hosts/rotated_known_hosts")
+        .lines()
+        .filter(|line| line.starts_with("github.com "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let lines = format!("{GITHUB_LINES}{rotated}");
+    let mut root = document("dags:\n  gitSync:\n    repo: git@github.com:me/dags.git\n");
+    let error = pin(&config_from(&lines, TargetChoice::Document), &mut root).expect_err("rotated");
+    assert_eq!(error.code, ExitCode::Refused);
+    assert!(error.message.contains("rotated on 2023-03-24"), "{}", error.message);
+    assert!(root.get_path(&KNOWN_HOSTS_PATH).is_none());
+}
+
+#[test]
+fn a_repository_without_host_keys_leaves_the_document_alone() {
+    let text = "dags:\n  gitSync:\n    repo: https://github.com/me/dags.git\n    knownHosts: |\n      old\n";
+    for target in [
+        TargetChoice::Document,
+        TargetChoice::Repo("http://127.0.0.1:8080/dags.git".into()),
+        TargetChoice::Host("https://github.com/me/dags.git".into()),
+    ] {
+        let mut root = document(text);
+        let outcome = pin(&config_from(GITHUB_LINES, target.clone()), &mut root).expect("passes");
+        let PinOutcome::NoHostKey { note, .. } = outcome else { panic!("{target:?}: {outcome:?}") };
+        assert!(note.starts_with("no knownHosts is needed for an HTTP"), "{note}");
+        assert_eq!(airflow_kit_core::yaml::emit_document(&root), text);
+    }
+    // verify agrees: no knownHosts is right for it.
+    let report =
+        verify("dags:\n  gitSync:\n    repo: https://github.com/me/dags.git\n", "v.yaml", &VerifyConfig::default())
+            .expect("report");
+    assert!(report.passed() && report.note.is_some(), "{report:?}");
+}
+
+#[test]
+fn the_verify_report_reads_back_into_its_type_with_its_field_names() {
+    let text = format!("{}github.com ssh-ed25519 AAAAbroken\n", GITHUB_LINES);
+    let report = verify(&text, "known_hosts", &VerifyConfig::default()).expect("report");
+    let yaml = airflow_kit_core::report::to_yaml(&report).expect("yaml");
+    assert!(
+        yaml.starts_with("source: known_hosts\nformat: known_hosts\nverified: false\naccepted: 2\nrefused: 1\nlines:\n  - line: 1\n    host: github.com\n    type: ssh-ed25519\n    fingerprint: SHA256:+DiY3"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("    verdict: unreadable\n"), "{yaml}");
+    assert_eq!(airflow_kit_core::report::from_yaml::<Report>(&yaml, "known-hosts verify").expect("reads"), report);
 }

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use airflow_kit_core::git_url::{GitUrl, Provider};
 use airflow_kit_core::{Document, Error, Node, fs as core_fs};
 use base64::Engine;
 use ssh_key::private::{KeypairData, RsaKeypair};
@@ -465,18 +466,26 @@ pub fn paste_instructions(repo: Option<&str>, key: &KeyPair) -> Vec<String> {
         format!("  {}", key.public_line),
         format!("fingerprint: {}", key.fingerprint),
     ];
-    let place = match repo.and_then(host_and_path) {
-        Some((host, path)) if host == "github.com" => format!(
-            "add it to the repository as a read-only deploy key: https://github.com/{path}/settings/keys/new (Settings, Deploy keys; leave \"Allow write access\" off)"
+    // One parser and one page for every tool (core's `git_url`), so `ssh://` and port-443
+    // URLs name the same page as `git@github.com:` ones.
+    let url = repo.and_then(|repo| GitUrl::parse(repo).ok());
+    let page = url.as_ref().and_then(GitUrl::deploy_keys_page);
+    let place = match (url.as_ref().map(GitUrl::provider), page) {
+        (Some(Provider::GitHub), Some(page)) => format!(
+            "add it to the repository as a read-only deploy key: {page} (Settings, Deploy keys, Add deploy key; leave \"Allow write access\" off)"
         ),
-        Some((host, path)) if host == "gitlab.com" => format!(
-            "add it to the repository as a deploy key: https://gitlab.com/{path}/-/settings/repository (Settings, Repository, Deploy keys; without write access)"
+        (Some(Provider::GitLab), Some(page)) => format!(
+            "add it to the repository as a deploy key: {page} (Settings, Repository, Deploy keys; without write access)"
         ),
-        Some((host, path)) if host == "bitbucket.org" => format!(
-            "add it to the repository as an access key: https://bitbucket.org/{path}/admin/access-keys/ (Repository settings, Access keys)"
-        ),
-        Some((host, _)) => format!("add it to the repository on `{host}` as a read-only deploy key"),
-        None => "add it to the DAG repository as a read-only deploy key (GitHub: Settings, Deploy keys)".to_string(),
+        (Some(Provider::Bitbucket), Some(page)) => {
+            format!("add it to the repository as an access key: {page} (Repository settings, Access keys)")
+        }
+        _ => match url.as_ref().filter(|url| !url.host.is_empty()) {
+            Some(url) => format!("add it to the repository on `{}` as a read-only deploy key", url.host),
+            None => {
+                "add it to the DAG repository as a read-only deploy key (GitHub: Settings, Deploy keys)".to_string()
+            }
+        },
     };
     lines.push(place);
     lines.push(
@@ -484,19 +493,6 @@ pub fn paste_instructions(repo: Option<&str>, key: &KeyPair) -> Vec<String> {
             .to_string(),
     );
     lines
-}
-
-/// `git@github.com:me/dags.git` or `ssh://git@github.com:22/me/dags.git` -> ("github.com", "me/dags").
-pub fn host_and_path(repo: &str) -> Option<(String, String)> {
-    let rest = repo.strip_prefix("ssh://").or_else(|| repo.strip_prefix("https://")).map(|rest| (rest, true));
-    let (host_part, path) = match rest {
-        Some((rest, _)) => rest.split_once('/')?,
-        None => repo.split_once(':')?,
-    };
-    let host = host_part.rsplit('@').next()?.split(':').next()?.to_ascii_lowercase();
-    let path = path.trim_start_matches('/').trim_end_matches('/');
-    let path = path.strip_suffix(".git").unwrap_or(path);
-    if host.is_empty() || path.is_empty() { None } else { Some((host, path.to_string())) }
 }
 
 fn set_git_sync(root: &mut Node, config: &DeployKeyConfig, notes: &mut Vec<String>) -> Result<(), Error> {
@@ -743,18 +739,27 @@ mod tests {
     }
 
     #[test]
-    fn repo_hosts_and_paths() {
-        let check = |repo: &str, expected: Option<(&str, &str)>| {
-            assert_eq!(
-                host_and_path(repo),
-                expected.map(|(host, path)| (host.to_string(), path.to_string())),
-                "{repo}"
+    fn the_paste_page_is_the_same_for_every_form_of_a_github_url() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pair = ensure_key_pair(&config(&dir.path().join("keys")), None).expect("pair");
+        let place = |repo: Option<&str>| paste_instructions(repo, &pair)[3].clone();
+        // Defect 9: `ssh://` with port 443 names the repository's page, not `github.com/443/...`.
+        for repo in
+            ["git@github.com:me/dags.git", "ssh://git@ssh.github.com:443/me/dags.git", "https://github.com/me/dags"]
+        {
+            assert!(
+                place(Some(repo)).contains(" https://github.com/me/dags/settings/keys "),
+                "{repo}: {}",
+                place(Some(repo))
             );
-        };
-        check("git@github.com:me/dags.git", Some(("github.com", "me/dags")));
-        check("ssh://git@GitHub.com:22/me/dags.git", Some(("github.com", "me/dags")));
-        check("https://gitlab.com/group/sub/repo", Some(("gitlab.com", "group/sub/repo")));
-        check("nonsense", None);
+        }
+        assert!(
+            place(Some("git@gitlab.com:group/sub/dags.git"))
+                .contains("https://gitlab.com/group/sub/dags/-/settings/repository")
+        );
+        assert!(place(Some("ssh://root@127.0.0.1:2222/srv/dags.git")).contains("on `127.0.0.1`"));
+        assert!(place(None).contains("DAG repository"));
+        assert!(place(Some("nonsense")).contains("DAG repository"));
     }
 
     #[test]
