@@ -11,6 +11,7 @@ pub mod kube_secret;
 pub mod process;
 pub mod report;
 pub mod secrets;
+pub mod values_path;
 pub mod yaml;
 
 pub use error::{Error, ExitCode, Location};
