@@ -3,6 +3,8 @@
 //! The vectors of helm-values.md, then 600 generated cases (nested maps, lists, type changes,
 //! nulls, YAML 1.1 scalars quoted and not, keys with dots and slashes, every --set form).
 //! Cases are batched under `case_N:` keys so one helm run judges a hundred of them.
+//! Then the cumulative file as people keep it (comments, CRLF, `--unset`) and every malformed
+//! `--set` form, each judged by real Helm.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -52,6 +54,8 @@ fn vectors() -> Vec<Case> {
         case(&[], &[("--set-literal", "lit=a,b=c{d}")]),
         case(&["base: &b {x: 1}\nderived:\n  <<: *b\n  z: 2"], &[]),
         case(&["k: 'it''s'\nq: \"tab\\there\"\nr: \"multi\\nline\""], &[]),
+        // Odd but well-formed: Helm takes these as written, and so do we.
+        case(&[], &[("--set", "a]=1"), ("--set", "t=1,"), ("--set", "e=,l[0]=")]),
     ]
 }
 
@@ -489,7 +493,7 @@ fn defaults_agree_with_helm_on_the_real_airflow_chart() {
             let mut args = files.clone();
             args.extend(flags.iter().cloned());
             args.extend(["--defaults".to_string(), chart_values.display().to_string()]);
-            args.extend(["--helm".to_string(), helm_name.trim_start_matches("helm").to_string()]);
+            args.extend(["--helm-major".to_string(), helm_name.trim_start_matches("helm").to_string()]);
             let ours = values_merge(&args, ws.dir.path());
             ours.expect_success();
             let effective = ws.path(&format!("effective{index}-{helm_name}.yaml"));
@@ -505,6 +509,345 @@ fn defaults_agree_with_helm_on_the_real_airflow_chart() {
             let body =
                 |text: &str| text.split_once("templates/values.yaml\n").map(|(_, b)| b.to_string()).unwrap_or_default();
             assert_eq!(body(&actual), body(&expected), "{helm_name}: case {index} differs: {case:#?}");
+        }
+    }
+}
+
+/// `helm template` of `chart` with `args`, which Helm must accept; only the values' body.
+fn rendered(helm: &Path, home: &Path, chart: &Path, args: &[String]) -> String {
+    let (ok, stdout, stderr) = helm_template(helm, home, chart, args);
+    assert!(ok, "helm refused {args:?}: {stderr}");
+    stdout.lines().filter(|l| !l.starts_with("---") && !l.starts_with("# Source")).collect::<Vec<_>>().join("\n")
+}
+
+/// Runs an in-place merge on `before` (written to a fresh cumulative file) and judges it with
+/// each Helm: the file afterwards must render exactly as the file before plus the same flags.
+/// Returns the file's new text.
+fn in_place_judged(ws: &Workspace, name: &str, before: &str, flags: &[String], test: &str) -> String {
+    let original = ws.path(&format!("{name}-before.yaml"));
+    std::fs::write(&original, before).expect("write");
+    let cumulative = ws.path(&format!("{name}.yaml"));
+    std::fs::write(&cumulative, before).expect("write");
+    let mut args = vec!["--in-place".to_string(), cumulative.display().to_string()];
+    args.extend(flags.iter().cloned());
+    values_merge(&args, ws.dir.path()).expect_success().expect_stderr_contains("wrote");
+    let after = std::fs::read_to_string(&cumulative).expect("read");
+    let chart = oracle_chart(ws.dir.path(), &format!("{name}-chart"), None);
+    for (helm_name, helm) in helms(test) {
+        let home = ws.path(&format!("home-{helm_name}"));
+        let mut raw = vec!["-f".to_string(), original.display().to_string()];
+        raw.extend(flags.iter().cloned());
+        let expected = rendered(&helm, &home, &chart, &raw);
+        let actual = rendered(&helm, &home, &chart, &["-f".to_string(), cumulative.display().to_string()]);
+        assert_eq!(actual, expected, "{helm_name}: the edited file does not mean the merge\n{after}");
+    }
+    after
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|item| item.to_string()).collect()
+}
+
+/// Defect 6: a changed entry keeps its comment, whatever its value's style (double- and
+/// single-quoted, plain, a block scalar), and Helm reads the file as the merge.
+#[test]
+fn in_place_keeps_the_comment_of_each_changed_value() {
+    let test = "in_place_keeps_the_comment_of_each_changed_value";
+    let ws = Workspace::new();
+    let banner = ws.path("banner.txt");
+    std::fs::write(&banner, "maintenance\nall day\n").expect("write");
+    let before = "\
+# Airflow images, pinned by hand.
+images:
+  airflow:
+    repository: apache/airflow # plain: the upstream image
+    tag: \"2.10.5\"  # pinned after incident 42
+    pullPolicy: 'IfNotPresent'   # single-quoted
+  gitSync:
+    tag: v4.3.0
+webserver:
+  bannerText: |  # shown above every page
+    read-only day
+  replicas: 1
+";
+    let flags = vec![
+        "--set".to_string(),
+        "images.airflow.tag=2.10.6,images.airflow.repository=my/airflow,images.airflow.pullPolicy=Always".to_string(),
+        "--set-file".to_string(),
+        format!("webserver.bannerText={}", banner.display()),
+    ];
+    let after = in_place_judged(&ws, "comments", before, &flags, test);
+    let expected = "\
+# Airflow images, pinned by hand.
+images:
+  airflow:
+    repository: my/airflow # plain: the upstream image
+    tag: \"2.10.6\"  # pinned after incident 42
+    pullPolicy: Always   # single-quoted
+  gitSync:
+    tag: v4.3.0
+webserver:
+  bannerText: |  # shown above every page
+    maintenance
+    all day
+  replicas: 1
+";
+    assert_eq!(after, expected);
+}
+
+/// Defect 6: a CRLF file stays CRLF in every line, the lines written new included, whether it
+/// is edited line by line or (when it cannot be) written whole.
+#[test]
+fn in_place_keeps_a_crlf_file_crlf() {
+    let test = "in_place_keeps_a_crlf_file_crlf";
+    let ws = Workspace::new();
+    let lf = "\
+# written on Windows
+executor: CeleryExecutor  # keep Celery
+dags:
+  gitSync:
+    repo: git@github.com:me/dags.git
+    knownHosts: |
+      github.com ssh-ed25519 AAAAold
+images:
+  airflow:
+    tag: \"2.10.5\"  # pinned
+";
+    let before = lf.replace('\n', "\r\n");
+    // Helm applies --set-json before --set: `env` is new before `workers` is.
+    let flags = strings(&[
+        "--set",
+        "dags.gitSync.branch=main,images.airflow.tag=2.10.6,workers.replicas=2",
+        "--set-string",
+        "dags.gitSync.knownHosts=github.com ssh-ed25519 AAAAnew\ngithub.com ssh-rsa AAAArsa\n",
+        "--set-json",
+        r#"env=[{"name":"A","value":"b"}]"#,
+    ]);
+    let after = in_place_judged(&ws, "crlf", &before, &flags, test);
+    let expected = "\
+# written on Windows
+executor: CeleryExecutor  # keep Celery
+dags:
+  gitSync:
+    repo: git@github.com:me/dags.git
+    knownHosts: |
+      github.com ssh-ed25519 AAAAnew
+      github.com ssh-rsa AAAArsa
+    branch: main
+images:
+  airflow:
+    tag: \"2.10.6\"  # pinned
+env:
+  - name: A
+    value: b
+workers:
+  replicas: 2
+"
+    .replace('\n', "\r\n");
+    assert_eq!(after, expected);
+
+    // A file in flow style cannot be edited line by line: written whole, still CRLF, and the
+    // user is told the comments went.
+    let flow = "# all on one line\r\n{executor: CeleryExecutor, workers: {replicas: 1}}\r\n";
+    let cumulative = ws.path("flow.yaml");
+    std::fs::write(&cumulative, flow).expect("write");
+    let run = values_merge(
+        &strings(&["--in-place", &cumulative.display().to_string(), "--set", "workers.replicas=2"]),
+        ws.dir.path(),
+    );
+    run.expect_success().expect_stderr_contains("could not be edited line by line");
+    let whole = std::fs::read_to_string(&cumulative).expect("read");
+    assert_eq!(whole, "executor: CeleryExecutor\r\nworkers:\r\n  replicas: 2\r\n");
+}
+
+/// Defect 5: the orchestrator switches the UI back from NodePort with `--unset`. Setting the
+/// exposure the way it does and unsetting it again gives back the cumulative file byte for
+/// byte; a file whose NodePort lines were written by hand loses exactly those lines and their
+/// comments; and Helm with the real chart's defaults sees the service as the chart's
+/// ClusterIP again.
+#[test]
+fn unset_switches_the_exposure_back_on_a_cumulative_file() {
+    let test = "unset_switches_the_exposure_back_on_a_cumulative_file";
+    let ws = Workspace::new();
+    let base = "\
+# cumulative values: airflow-kit keeps this file
+executor: CeleryExecutor   # keep Celery
+
+apiServer:
+  # one is enough on one node
+  replicas: 1
+dags:
+  gitSync:
+    enabled: true
+";
+    let cumulative = ws.path("values.yaml");
+    std::fs::write(&cumulative, base).expect("write");
+    let file = cumulative.display().to_string();
+    let expose = strings(&[
+        "--in-place",
+        &file,
+        "--set",
+        "apiServer.service.type=NodePort",
+        "--set-json",
+        r#"apiServer.service.ports=[{"name":"api-server","port":"{{ .Values.ports.apiServer }}","nodePort":30080}]"#,
+    ]);
+    values_merge(&expose, ws.dir.path()).expect_success();
+    let exposed = std::fs::read_to_string(&cumulative).expect("read");
+    assert!(exposed.contains("    type: NodePort\n"), "{exposed}");
+    let unset = strings(&["--unset", "apiServer.service.type", "--unset", "apiServer.service.ports"]);
+
+    // stdout mode: the document without the two keys (and without the emptied `service`).
+    let shown = values_merge(&[vec![file.clone()], unset.clone()].concat(), ws.dir.path());
+    shown.expect_success();
+    assert!(!shown.stdout.contains("service") && shown.stdout.contains("replicas: 1"), "{shown}");
+
+    let back = values_merge(&[vec!["--in-place".to_string(), file.clone()], unset.clone()].concat(), ws.dir.path());
+    back.expect_success().expect_stderr_contains("wrote");
+    assert!(!back.stderr.contains("not set"), "{back}");
+    assert_eq!(std::fs::read_to_string(&cumulative).expect("read"), base, "set, then unset, is the file it was");
+
+    // The same lines written by hand, with comments of their own: they go, the rest stays.
+    let by_hand = "\
+# cumulative values: airflow-kit keeps this file
+executor: CeleryExecutor   # keep Celery
+
+apiServer:
+  # one is enough on one node
+  replicas: 1
+  service:
+    # the UI on the node's own port
+    type: NodePort  # until the ingress exists
+    ports:
+      - name: api-server
+        port: \"{{ .Values.ports.apiServer }}\"
+        nodePort: 30080  # open in the firewall
+    annotations:
+      team: data
+dags:
+  gitSync:
+    enabled: true
+";
+    std::fs::write(&cumulative, by_hand).expect("write");
+    values_merge(&[vec!["--in-place".to_string(), file.clone()], unset.clone()].concat(), ws.dir.path())
+        .expect_success();
+    let after = std::fs::read_to_string(&cumulative).expect("read");
+    let expected = by_hand.replace(
+        "    # the UI on the node's own port\n    type: NodePort  # until the ingress exists\n    ports:\n      - name: api-server\n        port: \"{{ .Values.ports.apiServer }}\"\n        nodePort: 30080  # open in the firewall\n",
+        "",
+    );
+    assert_eq!(after, expected);
+
+    // What the chart sees: NodePort with the exposure, the chart's ClusterIP without it.
+    let chart_values =
+        std::fs::read_to_string(shared_dir().join("airflow-chart/1.20.0/values.yaml")).expect("real chart values");
+    let chart = oracle_chart(ws.dir.path(), "airflow-defaults", Some(&chart_values));
+    let exposed_file = ws.path("exposed.yaml");
+    std::fs::write(&exposed_file, &exposed).expect("write");
+    for (helm_name, helm) in helms(test) {
+        let home = ws.path(&format!("home-{helm_name}"));
+        let service = |path: &Path| {
+            let text = rendered(&helm, &home, &chart, &["-f".to_string(), path.display().to_string()]);
+            let values = airflow_kit_core::yaml::parse_document(&text, "helm").expect("parses").to_json();
+            values["apiServer"]["service"].clone()
+        };
+        assert_eq!(service(&exposed_file)["type"], "NodePort", "{helm_name}");
+        assert_eq!(service(&exposed_file)["ports"][0]["nodePort"], 30080, "{helm_name}");
+        let service = service(&cumulative);
+        assert_eq!(service["type"], "ClusterIP", "{helm_name}: the chart's default is back");
+        assert_eq!(
+            service["ports"],
+            serde_json::json!([{"name": "api-server", "port": "{{ .Values.ports.apiServer }}"}])
+        );
+        assert_eq!(service["annotations"], serde_json::json!({"team": "data"}), "{helm_name}: the rest stays");
+    }
+}
+
+/// How real Helm 3 treats a malformed `--set` form: refuses it with this error, or takes it
+/// silently as if the values were this YAML (the setting, or part of it, dropped).
+enum Helm3 {
+    Refuses(&'static str),
+    Drops(&'static str),
+}
+
+/// Defect 13: a malformed `--set` is never dropped silently. Each form is shown to real Helm
+/// 3 first: where it refuses, values-merge refuses with its error; where it drops the setting
+/// without a word (Helm 4 drops even an unclosed `[`), values-merge refuses in Helm's style.
+/// Always exit 2 with a hint, nothing on stdout, the cumulative file untouched.
+#[test]
+fn malformed_set_forms_are_refused_never_dropped() {
+    let test = "malformed_set_forms_are_refused_never_dropped";
+    let ws = Workspace::new();
+    let set_file = ws.set_file.display().to_string();
+    let unclosed_file = format!("a.b[={set_file}");
+    let cases: Vec<(&str, &str, Helm3, &str)> = vec![
+        // An unclosed `[`: Helm 3 refuses, Helm 4 drops the setting.
+        ("--set", "a.b[=1", Helm3::Refuses("error parsing index: EOF"), "error parsing index: EOF"),
+        ("--set", "a[0", Helm3::Refuses("error parsing index: EOF"), "error parsing index: EOF"),
+        ("--set", "x=1,a.b[0", Helm3::Refuses("error parsing index: EOF"), "error parsing index: EOF"),
+        ("--set", "a[0][=1", Helm3::Refuses("error parsing index: EOF"), "error parsing index: EOF"),
+        ("--set-string", "a.b[=1", Helm3::Refuses("error parsing index: EOF"), "error parsing index: EOF"),
+        ("--set-json", "a.b[=1", Helm3::Refuses("failed parsing --set-json data"), "error parsing index: EOF"),
+        ("--set-literal", "a.b[=1", Helm3::Refuses("error parsing index: EOF"), "error parsing index: EOF"),
+        ("--set-file", &unclosed_file, Helm3::Refuses("error parsing index: EOF"), "error parsing index: EOF"),
+        // A `]` too many, a doubled `.`, no `=`: both Helms refuse, with these words.
+        (
+            "--set",
+            "a[0]]=1",
+            Helm3::Refuses("unexpected data at end of array index"),
+            "unexpected data at end of array index",
+        ),
+        ("--set", "a..b=1", Helm3::Refuses("key map \"a\" has no value"), "key map \"a\" has no value"),
+        ("--set", "a.b", Helm3::Refuses("key \"b\" has no value"), "key \"b\" has no value"),
+        // Empty keys: both Helms drop the setting without a word.
+        ("--set", ".b=1", Helm3::Drops("{}"), "empty key in \".b\""),
+        ("--set", "=1", Helm3::Drops("{}"), "empty key before `=`"),
+        ("--set", "a=1,=2", Helm3::Drops("a: 1"), "empty key before `=`"),
+        ("--set", "[0]=1", Helm3::Drops("{}"), "empty key in \"[0]\""),
+        ("--set", "a[0].=1", Helm3::Drops("a: [{}]"), "empty key in \"a[0].\""),
+        // A path that ends before its value: dropped too.
+        ("--set", "a.", Helm3::Drops("{}"), "key map \"a\" has no value"),
+        ("--set", "a[0].", Helm3::Drops("a: []"), "key map \"a[0]\" has no value"),
+        ("--set", "a[0]", Helm3::Drops("a: []"), "key \"a[0]\" has no value"),
+        // A lone `\` at the end: Helm drops the backslash from the value.
+        ("--set", "a=x\\", Helm3::Drops("a: x"), "the value of \"a\" ends with a lone `\\`"),
+    ];
+    let chart = oracle_chart(ws.dir.path(), "oracle", None);
+    let cumulative = ws.path("values.yaml");
+    let kept = "# kept as it is\nexecutor: CeleryExecutor  # Celery\n";
+    std::fs::write(&cumulative, kept).expect("write");
+    let helm3 = helms(test).into_iter().find(|(name, _)| *name == "helm3");
+    for (index, (flag, form, helm3_verdict, ours)) in cases.iter().enumerate() {
+        if let Some((_, helm)) = &helm3 {
+            let home = ws.path("home-helm3");
+            let (ok, stdout, stderr) = helm_template(helm, &home, &chart, &[flag.to_string(), form.to_string()]);
+            match helm3_verdict {
+                Helm3::Refuses(words) => {
+                    assert!(!ok && stderr.contains(words), "helm 3 on {flag} {form:?}: {stdout}{stderr}")
+                }
+                Helm3::Drops(equivalent) => {
+                    assert!(ok, "helm 3 refuses {flag} {form:?}: {stderr}");
+                    let file = ws.path(&format!("equivalent{index}.yaml"));
+                    std::fs::write(&file, equivalent).expect("write");
+                    let same = rendered(helm, &home, &chart, &["-f".to_string(), file.display().to_string()]);
+                    let body = |text: &str| {
+                        text.lines()
+                            .filter(|l| !l.starts_with("---") && !l.starts_with("# Source"))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    };
+                    assert_eq!(body(&stdout), same, "helm 3 on {flag} {form:?} is not the silent drop we think");
+                }
+            }
+        }
+        for major in ["3", "4"] {
+            let args = strings(&["--in-place", &cumulative.display().to_string(), "--helm-major", major, flag, form]);
+            let run = values_merge(&args, ws.dir.path());
+            run.expect_code(2)
+                .expect_stderr_contains(&format!("failed parsing {flag} data: "))
+                .expect_stderr_contains(ours)
+                .expect_stderr_contains("hint: ");
+            assert_eq!(run.stdout, "", "nothing on stdout\n{run}");
+            assert_eq!(std::fs::read_to_string(&cumulative).expect("read"), kept, "{flag} {form:?} changed the file");
         }
     }
 }

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use airflow_kit_core::error::EXIT_CODES_HELP;
 use clap::{ArgAction, CommandFactory, Parser};
 
+use crate::merge::HelmMajor;
+
 /// The name every stderr line starts with.
 pub const TOOL: &str = "values-merge";
 
@@ -17,6 +19,9 @@ Examples:
   # what the chart will see, checked against its schema
   values-merge values.yaml --defaults chart/values.yaml --schema chart/values.schema.json
 
+  # take a key out of the cumulative file again (its comment lines go with it)
+  values-merge --in-place values.yaml --unset apiServer.service.type --unset apiServer.service.ports
+
   # which file set what, and what an upgrade would change (secrets masked)
   values-merge values.yaml new.yaml --explain
   values-merge values.yaml new.yaml --diff values.yaml";
@@ -25,8 +30,9 @@ Examples:
 ///
 /// Files are folded left to right (a later map merges into an earlier one; anything else
 /// replaces it); then all --set-json, --set, --set-string, --set-file and --set-literal, in
-/// that order, as Helm applies them. With no FILE, the document is read from stdin.
-#[derive(Parser)]
+/// that order, as Helm applies them; then every --unset. With no FILE, the document is read
+/// from stdin.
+#[derive(Parser, Clone, Debug, PartialEq)]
 #[command(name = TOOL, version, after_help = format!("{EXAMPLES}\n\n{EXIT_CODES_HELP}"))]
 pub struct Args {
     /// Values files, merged left to right; `-` reads stdin.
@@ -47,6 +53,10 @@ pub struct Args {
     /// Set one value verbatim like `helm --set-literal`.
     #[arg(long, value_name = "K=V", action = ArgAction::Append)]
     pub set_literal: Vec<String>,
+    /// Remove a key from the result, after every input and --set (repeatable). PATH is dotted;
+    /// a dot inside a key is `\.`. A mapping left empty goes too; a PATH not set is a warning.
+    #[arg(long, value_name = "PATH", action = ArgAction::Append)]
+    pub unset: Vec<String>,
     /// Write the result to FILE (atomically, mode 0600) instead of stdout.
     #[arg(short, long, value_name = "FILE", conflicts_with = "in_place")]
     pub output: Option<PathBuf>,
@@ -66,8 +76,9 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub diff: Option<PathBuf>,
     /// Follow this Helm major's coalescing for `--defaults` (they differ on nested nulls).
-    #[arg(long, value_name = "3|4", default_value = "3", value_parser = ["3", "4"])]
-    pub helm: String,
+    // `--helm` was this flag's first spelling; it stays as a hidden alias for old scripts.
+    #[arg(long, value_name = "3|4", value_enum, default_value = "3", alias = "helm")]
+    pub helm_major: HelmMajor,
 }
 
 /// The whole command line, for parsing with matches and for man pages and completions.

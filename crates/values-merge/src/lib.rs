@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod inplace;
+pub mod invoke;
 pub mod merge;
 pub mod report;
 pub mod schema;
@@ -12,8 +13,9 @@ pub mod set;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use airflow_kit_core::report::to_yaml;
 use airflow_kit_core::yaml::{Document, Input, Resolved, emit_document, read_text_file};
-use airflow_kit_core::{Error, Mapping, Node, NodeKind, json_to_yaml};
+use airflow_kit_core::{Error, Mapping, Node, NodeKind};
 
 pub use merge::HelmMajor;
 pub use set::SetKind;
@@ -45,12 +47,29 @@ pub struct Config {
     pub inputs: Vec<Input>,
     /// `--set`-style flags in command-line order (applied grouped by kind, as Helm does).
     pub sets: Vec<(SetKind, String)>,
+    /// `--unset`: paths removed after every input and `--set`.
+    pub unset: Vec<Unset>,
     pub output: Output,
     pub defaults: Option<PathBuf>,
     pub schema: Option<PathBuf>,
     pub mode: Mode,
     /// Whose coalescing `--defaults` follows (Helm 3 and 4 differ on nested nulls).
-    pub helm: HelmMajor,
+    pub helm_major: HelmMajor,
+}
+
+/// One `--unset PATH`: the path as typed (for messages) and its keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unset {
+    pub text: String,
+    pub keys: Vec<String>,
+}
+
+impl Unset {
+    /// Reads a path as `--unset` takes it (core's `values_path`: `\.` is a dot in a key).
+    pub fn parse(text: &str) -> Result<Unset, Error> {
+        let keys = airflow_kit_core::values_path::parse("--unset", text)?;
+        Ok(Unset { text: text.to_string(), keys })
+    }
 }
 
 /// What a run produced: text for stdout, warnings for stderr, a file it wrote.
@@ -64,6 +83,45 @@ pub struct Outcome {
 }
 
 impl Config {
+    /// The run the parsed flags ask for. With no FILE (and no `--in-place`), stdin is the input.
+    pub fn from_args(args: &cli::Args) -> Result<Config, Error> {
+        let mut inputs: Vec<Input> = args.files.iter().map(|arg| Input::from_arg(arg)).collect();
+        if inputs.is_empty() && args.in_place.is_none() {
+            inputs.push(Input::Stdin);
+        }
+        // Helm applies the --set family grouped by kind (see `apply_sets`), so each kind's own
+        // order is all that matters.
+        let kinds = [
+            (SetKind::Typed, &args.set),
+            (SetKind::String, &args.set_string),
+            (SetKind::Json, &args.set_json),
+            (SetKind::File, &args.set_file),
+            (SetKind::Literal, &args.set_literal),
+        ];
+        let sets = kinds.iter().flat_map(|(kind, values)| values.iter().map(|value| (*kind, value.clone()))).collect();
+        let unset = args.unset.iter().map(|text| Unset::parse(text)).collect::<Result<_, _>>()?;
+        let output = match (&args.output, &args.in_place) {
+            (Some(path), _) => Output::File(path.clone()),
+            (None, Some(path)) => Output::InPlace(path.clone()),
+            (None, None) => Output::Stdout,
+        };
+        let mode = match (args.explain, &args.diff) {
+            (true, _) => Mode::Explain,
+            (false, Some(path)) => Mode::Diff(path.clone()),
+            (false, None) => Mode::Document,
+        };
+        Ok(Config {
+            inputs,
+            sets,
+            unset,
+            output,
+            defaults: args.defaults.clone(),
+            schema: args.schema.clone(),
+            mode,
+            helm_major: args.helm_major,
+        })
+    }
+
     /// Checks the flags make sense together, before anything is read or written.
     pub fn validate(&self) -> Result<(), Error> {
         let stdin_count = self.inputs.iter().filter(|input| **input == Input::Stdin).count();
@@ -111,33 +169,38 @@ pub fn run(config: &Config, read_stdin: &dyn Fn() -> Result<String, Error>) -> R
         merge::merge_maps(&mut merged, mapping_of(&document.root));
     }
     apply_sets(&config.sets, &mut merged, &mut outcome.warnings)?;
+    for unset in &config.unset {
+        if !unset_path(&mut merged, &unset.keys) {
+            outcome.warnings.push(format!("--unset {}: not set", unset.text));
+        }
+    }
     let merged = Node::new(NodeKind::Mapping(merged));
 
     let result = match &config.defaults {
         Some(path) => {
             let mut effective = merged.as_mapping().cloned().unwrap_or_default();
             let defaults = Document::parse(&read_text_file(path)?, &path.display().to_string())?;
-            outcome.warnings.extend(merge::coalesce(&mut effective, &mapping_of(&defaults.root), config.helm));
+            outcome.warnings.extend(merge::coalesce(&mut effective, &mapping_of(&defaults.root), config.helm_major));
             Node::new(NodeKind::Mapping(effective))
         }
         None => merged,
     };
 
     if let Some(schema_path) = &config.schema {
-        check_schema(schema_path, &result, config.defaults.is_some(), config.helm)?;
+        check_schema(schema_path, &result, config.defaults.is_some(), config.helm_major)?;
     }
 
     match &config.mode {
-        Mode::Explain => outcome.stdout = json_to_yaml(&report::explain(&result)),
+        Mode::Explain => outcome.stdout = to_yaml(&report::explain(&result))?,
         Mode::Diff(path) => {
             let before = Document::parse(&read_text_file(path)?, &path.display().to_string())?;
-            let (diff, counts) = report::diff(&before.root, &result);
-            outcome.stdout = json_to_yaml(&diff);
+            let diff = report::diff(&before.root, &result);
+            outcome.stdout = to_yaml(&diff)?;
             outcome.warnings.push(format!(
                 "{} added, {} changed, {} removed against `{}`",
-                counts.added,
-                counts.changed,
-                counts.removed,
+                diff.added.len(),
+                diff.changed.len(),
+                diff.removed.len(),
                 path.display()
             ));
         }
@@ -161,14 +224,18 @@ fn write_result(
         }
         Output::InPlace(path) => {
             let original = in_place.map(|d| d.text.as_str()).unwrap_or_default();
-            let text = in_place
-                .and_then(|document| inplace::edit(&document.text, &document.root, result))
-                // Line-by-line editing must mean exactly the merge; otherwise write it whole.
-                .filter(|text| Document::parse(text, "edited").is_ok_and(|d| d.root.same_meaning(result)))
-                .unwrap_or_else(|| emit_document(result));
-            outcome.changed = text != original || !path.exists();
+            let written = inplace::write_back(in_place, result);
+            if !written.line_by_line && !original.trim().is_empty() {
+                // Said out loud: the values are exact, but the person who wrote the comments
+                // should know they are gone.
+                outcome.warnings.push(format!(
+                    "warning: `{}` could not be edited line by line, so it was written whole: the same values, but its comments and layout are not kept",
+                    path.display()
+                ));
+            }
+            outcome.changed = written.text != original || !path.exists();
             if outcome.changed {
-                airflow_kit_core::fs::write_atomic(path, text.as_bytes(), 0o600)?;
+                airflow_kit_core::fs::write_atomic(path, written.text.as_bytes(), 0o600)?;
             }
             outcome.wrote = Some(path.clone());
         }
@@ -228,6 +295,23 @@ fn check_schema(
         return Ok(());
     }
     Err(schema::violations_error(&violations, "the values have"))
+}
+
+/// Removes the value at `keys`; a mapping the removal leaves empty goes too, so the result
+/// reads as if the key had never been set. False when nothing is set at `keys`.
+fn unset_path(mapping: &mut Mapping, keys: &[String]) -> bool {
+    let Some((first, rest)) = keys.split_first() else { return false };
+    if rest.is_empty() {
+        return mapping.remove(first).is_some();
+    }
+    let Some(inner) = mapping.get_mut(first).and_then(Node::as_mapping_mut) else { return false };
+    if !unset_path(inner, rest) {
+        return false;
+    }
+    if inner.is_empty() {
+        mapping.remove(first);
+    }
+    true
 }
 
 fn mapping_of(node: &Node) -> Mapping {

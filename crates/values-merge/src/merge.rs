@@ -29,11 +29,24 @@ pub fn merge_maps(base: &mut Mapping, later: Mapping) {
 
 /// Which Helm's coalescing to follow. They differ in one place: below the top level, a user
 /// null over a chart default that is itself null is deleted by Helm 3 and kept by Helm 4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// On the command line it is `--helm-major 3|4`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum HelmMajor {
     #[default]
+    #[value(name = "3")]
     Three,
+    #[value(name = "4")]
     Four,
+}
+
+impl HelmMajor {
+    /// The flag's value for this major (`3`, `4`).
+    pub fn as_arg(self) -> &'static str {
+        match self {
+            HelmMajor::Three => "3",
+            HelmMajor::Four => "4",
+        }
+    }
 }
 
 /// The values the chart will see: `user` over the chart's `defaults`, as Helm's

@@ -1,16 +1,49 @@
 //! The two report modes: `--explain` (which input set each value) and `--diff` (what would
-//! change against a file), both as YAML with secrets masked.
+//! change against a file), typed so a reader deserializes what values-merge serializes; both
+//! are written with core's `report::to_yaml`, secrets masked.
 
 use airflow_kit_core::Node;
 use airflow_kit_core::secrets::{REDACTED, is_secret_path};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 // The leaf walk and the path spelling are shared with helm-run's no-silent-drop check.
 pub use airflow_kit_core::yaml::{Leaf, dotted, leaves};
 
+/// One row of `--explain`: a value's path and the input that set it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub path: String,
+    /// `file:line:column`, the flag (`--set workers.replicas`), or `(made by values-merge)`.
+    pub from: String,
+}
+
+/// `--diff`: what the result adds, changes and removes against a file.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Diff {
+    pub added: Vec<Valued>,
+    pub changed: Vec<Changed>,
+    pub removed: Vec<Valued>,
+}
+
+/// A value added or removed, shown masked when its path is a secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Valued {
+    pub path: String,
+    pub value: Value,
+}
+
+/// A value that changed, both sides masked when its path is a secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Changed {
+    pub path: String,
+    pub from: Value,
+    pub to: Value,
+}
+
 /// `--explain`: for each value, the input that set it (`file:line:column`, or the flag).
-pub fn explain(result: &Node) -> Value {
-    let rows: Vec<Value> = leaves(result)
+pub fn explain(result: &Node) -> Vec<Source> {
+    leaves(result)
         .iter()
         .map(|leaf| {
             let from = match (&leaf.node.source, leaf.node.span) {
@@ -18,35 +51,25 @@ pub fn explain(result: &Node) -> Value {
                 (Some(source), None) => source.to_string(),
                 (None, _) => "(made by values-merge)".to_string(),
             };
-            json!({"path": dotted(&leaf.path), "from": from})
+            Source { path: dotted(&leaf.path), from }
         })
-        .collect();
-    Value::Array(rows)
-}
-
-/// Counts of a diff, for the one-line summary on stderr.
-pub struct DiffCounts {
-    pub added: usize,
-    pub changed: usize,
-    pub removed: usize,
+        .collect()
 }
 
 /// `--diff`: added, changed and removed values of `after` against `before`, secrets masked.
-pub fn diff(before: &Node, after: &Node) -> (Value, DiffCounts) {
+pub fn diff(before: &Node, after: &Node) -> Diff {
     let before_leaves = leaves(before);
     let after_leaves = leaves(after);
     let key = |leaf: &Leaf| dotted(&leaf.path);
     let before_map: std::collections::HashMap<String, &Leaf> = before_leaves.iter().map(|l| (key(l), l)).collect();
     let after_keys: std::collections::HashSet<String> = after_leaves.iter().map(key).collect();
-    let mut added = Vec::new();
-    let mut changed = Vec::new();
-    let mut removed = Vec::new();
+    let mut diff = Diff::default();
     for leaf in &after_leaves {
         let path = key(leaf);
         match before_map.get(&path) {
-            None => added.push(json!({"path": path, "value": shown(leaf)})),
+            None => diff.added.push(Valued { path, value: shown(leaf) }),
             Some(old) if old.node.to_json() != leaf.node.to_json() => {
-                changed.push(json!({"path": path, "from": shown(old), "to": shown(leaf)}))
+                diff.changed.push(Changed { path, from: shown(old), to: shown(leaf) })
             }
             Some(_) => {}
         }
@@ -54,11 +77,10 @@ pub fn diff(before: &Node, after: &Node) -> (Value, DiffCounts) {
     for leaf in &before_leaves {
         let path = key(leaf);
         if !after_keys.contains(&path) {
-            removed.push(json!({"path": path, "value": shown(leaf)}));
+            diff.removed.push(Valued { path, value: shown(leaf) });
         }
     }
-    let counts = DiffCounts { added: added.len(), changed: changed.len(), removed: removed.len() };
-    (json!({"added": added, "changed": changed, "removed": removed}), counts)
+    diff
 }
 
 fn shown(leaf: &Leaf) -> Value {
@@ -68,27 +90,31 @@ fn shown(leaf: &Leaf) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use airflow_kit_core::report::{from_yaml, to_yaml};
     use airflow_kit_core::yaml::parse_document;
+    use serde_json::json;
 
     #[test]
     fn diff_masks_secrets_and_lists_each_kind() {
         let before = parse_document("a: 1\nb: {c: 2}\nfernetKey: old\ngone: x\n", "before").expect("parses");
         let after = parse_document("a: 1\nb: {c: 3, d: [1]}\nfernetKey: new\n", "after").expect("parses");
-        let (report, counts) = diff(&before, &after);
-        assert_eq!((counts.added, counts.changed, counts.removed), (1, 2, 1));
+        let report = diff(&before, &after);
+        let text = to_yaml(&report).expect("writes");
         assert_eq!(
-            report,
-            json!({
-                "added": [{"path": "b.d", "value": [1]}],
-                "changed": [{"path": "b.c", "from": 2, "to": 3}, {"path": "fernetKey", "from": "<redacted>", "to": "<redacted>"}],
-                "removed": [{"path": "gone", "value": "x"}]
-            })
+            text,
+            "added:\n  - path: b.d\n    value:\n      - 1\nchanged:\n  - path: b.c\n    from: 2\n    to: 3\n  - path: fernetKey\n    from: <redacted>\n    to: <redacted>\nremoved:\n  - path: gone\n    value: x\n"
         );
+        assert_eq!(from_yaml::<Diff>(&text, "values-merge --diff").expect("reads back"), report);
+        assert_eq!(report.changed[0], Changed { path: "b.c".into(), from: json!(2), to: json!(3) });
     }
 
     #[test]
     fn explain_names_file_line_and_column() {
         let node = parse_document("a:\n  b.c: 1\n", "values.yaml").expect("parses");
-        assert_eq!(explain(&node), json!([{"path": "a.b\\.c", "from": "values.yaml:2:8"}]));
+        let report = explain(&node);
+        assert_eq!(report, vec![Source { path: "a.b\\.c".into(), from: "values.yaml:2:8".into() }]);
+        let text = to_yaml(&report).expect("writes");
+        // A list at the top, as it always was (core's `from_yaml` reads mappings only).
+        assert_eq!(text, "- path: a.b\\.c\n  from: values.yaml:2:8\n");
     }
 }

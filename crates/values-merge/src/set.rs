@@ -1,6 +1,12 @@
 //! `--set` and its siblings, parsed exactly as Helm's `pkg/strvals` parses them, straight into
 //! the values tree: `a.b=c`, `a=b,c=d`, `l={x,y}`, `l[0]=x`, `a[0].b=c`, backslash escapes,
 //! typed values (`true`, `null`, integers not starting with 0), the same error wording.
+//!
+//! One difference, on purpose: Helm drops some malformed settings without a word (Helm 4 more
+//! than Helm 3). A setting the user typed is never dropped here: an unclosed `[` is refused
+//! with Helm 3's error whatever the Helm major, and the forms both Helm majors drop silently
+//! (an empty key, a path ending in `.` or `]` with no value, a value ending in a lone `\`) are
+//! refused in Helm's style, each with a hint.
 
 use std::sync::Arc;
 
@@ -46,14 +52,39 @@ pub fn apply(
     source: &Arc<str>,
     read_file: &dyn Fn(&str) -> Result<String, Error>,
 ) -> Result<(), Error> {
-    let mut parser = Parser { chars: argument.chars().collect(), pos: 0, kind, source: source.clone(), read_file };
+    let mut parser = Parser {
+        chars: argument.chars().collect(),
+        pos: 0,
+        kind,
+        source: source.clone(),
+        read_file,
+        setting_start: 0,
+        dropped: None,
+        lone_backslash: None,
+    };
     loop {
-        match parser.key(data, 0) {
+        parser.setting_start = parser.pos;
+        match parser.key(data, 0, None) {
             Ok(()) => continue,
-            Err(Stop::End) => return Ok(()),
+            Err(Stop::End) => break,
             Err(Stop::Failed(error)) => return Err(error),
         }
     }
+    // Helm would have taken these without an error and lost them; checked after the whole
+    // argument, so where Helm refuses it anyway its own error is the one shown.
+    if let Some(key) = parser.dropped {
+        let what = if key.is_empty() { "empty key before `=`".to_string() } else { format!("empty key in {key:?}") };
+        return Err(Error::bad_input(format!("{what}: Helm would drop this setting without a word")).with_hint(
+            "name every key, as in `a.b=1` or `list[0]=x`; a leading, trailing or doubled `.`, or a `=` or `[` with nothing before it, leaves a key empty",
+        ));
+    }
+    if let Some(key) = parser.lone_backslash {
+        return Err(Error::bad_input(format!(
+            "the value of {key:?} ends with a lone `\\`: Helm would drop it without a word"
+        ))
+        .with_hint("a `\\` escapes the character after it; write `\\\\` for a backslash itself"));
+    }
+    Ok(())
 }
 
 /// Why parsing stopped: the input ran out (Helm's io.EOF, not an error) or it failed.
@@ -72,6 +103,12 @@ struct Parser<'a> {
     kind: SetKind,
     source: Arc<str>,
     read_file: &'a dyn Fn(&str) -> Result<String, Error>,
+    /// Where the setting being read starts (after the comma before it).
+    setting_start: usize,
+    /// The key text of the first setting Helm would drop for its empty key.
+    dropped: Option<String>,
+    /// The key text of a setting whose value ends with a lone `\`.
+    lone_backslash: Option<String>,
 }
 
 impl Parser<'_> {
@@ -99,7 +136,10 @@ impl Parser<'_> {
             if c == '\\' && self.kind != SetKind::Literal {
                 match self.read() {
                     Some(next) => text.push(next),
-                    None => return (text, None),
+                    None => {
+                        self.lone_backslash = Some(self.setting_key());
+                        return (text, None);
+                    }
                 }
             } else {
                 text.push(c);
@@ -107,16 +147,51 @@ impl Parser<'_> {
         }
     }
 
+    /// The key of the setting being read, as typed: up to its first unescaped `=`.
+    fn setting_key(&self) -> String {
+        let mut key = String::new();
+        let mut escaped = false;
+        for &c in self.chars.get(self.setting_start..).unwrap_or_default() {
+            if c == '=' && !escaped {
+                break;
+            }
+            escaped = c == '\\' && !escaped && self.kind != SetKind::Literal;
+            key.push(c);
+        }
+        key
+    }
+
+    /// Helm's set, which silently sets nothing for an empty key; here that is remembered and
+    /// refused once the argument is read.
+    fn set(&mut self, data: &mut Mapping, key: &str, value: Node) {
+        if key.is_empty() {
+            if self.dropped.is_none() {
+                self.dropped = Some(self.setting_key());
+            }
+            return;
+        }
+        data.insert(key, value);
+    }
+
     fn node(&self, mut node: Node) -> Node {
         node.set_source(&self.source);
         node
     }
 
-    fn key(&mut self, data: &mut Mapping, nested_level: usize) -> Result<(), Stop> {
+    /// Reads one key and what follows it. `parent` names the map a `.` led into (`a` for
+    /// `a.b=1`), None at the start of a setting.
+    fn key(&mut self, data: &mut Mapping, nested_level: usize, parent: Option<&str>) -> Result<(), Stop> {
         let stop: &[char] = if self.kind == SetKind::Literal { &['=', '[', '.'] } else { &['=', '[', ',', '.'] };
         let (key, last) = self.until(stop);
         match last {
-            None if key.is_empty() => Err(Stop::End),
+            None if key.is_empty() => match parent {
+                None => Err(Stop::End),
+                // `a.` at the end: Helm sets nothing and says nothing.
+                Some(parent) => Err(fail_with_hint(
+                    format!("key map {parent:?} has no value"),
+                    "a path ends with a key and `=value`, as in `a.b=1`; a trailing `.` leaves it without one",
+                )),
+            },
             None => Err(fail(format!("key {key:?} has no value"))),
             Some('[') => {
                 let index = self.key_index()?;
@@ -127,13 +202,15 @@ impl Parser<'_> {
                         _ => return Err(not_a(&key, "list")),
                     },
                 };
-                let (list, result) = self.list_item(list, index, nested_level);
-                set(data, &key, self.node(Node::sequence(list)));
+                let (list, result) = self.list_item(list, index, nested_level, &format!("{key}[{index}]"));
+                let list = self.node(Node::sequence(list));
+                self.set(data, &key, list);
                 result
             }
             Some('=') => self.value_after_equals(data, &key),
             Some(',') => {
-                set(data, &key, self.node(Node::string("")));
+                let empty = self.node(Node::string(""));
+                self.set(data, &key, empty);
                 Err(fail(format!("key {key:?} has no value (cannot end with ,)")))
             }
             Some('.') => {
@@ -150,7 +227,7 @@ impl Parser<'_> {
                         _ => return Err(not_a(&key, "map")),
                     },
                 };
-                let result = self.key(&mut inner, level);
+                let result = self.key(&mut inner, level, Some(&key));
                 if result.is_ok() && inner.is_empty() {
                     return Err(fail(format!("key map {key:?} has no value")));
                 }
@@ -158,7 +235,7 @@ impl Parser<'_> {
                     let mut node = Node::new(NodeKind::Mapping(inner));
                     // The map keeps the source of where it was first written, if anywhere.
                     node.source = data.get(&key).and_then(|n| n.source.clone()).or(Some(self.source.clone()));
-                    set(data, &key, node);
+                    self.set(data, &key, node);
                 }
                 result
             }
@@ -171,32 +248,38 @@ impl Parser<'_> {
             SetKind::Literal => {
                 let value: String = self.chars[self.pos..].iter().collect();
                 self.pos = self.chars.len();
-                set(data, key, self.node(Node::string(value)));
+                let value = self.node(Node::string(value));
+                self.set(data, key, value);
                 Ok(())
             }
             SetKind::Json => {
                 if self.empty_value() {
-                    set(data, key, self.node(Node::null()));
+                    let null = self.node(Node::null());
+                    self.set(data, key, null);
                     return Ok(());
                 }
                 let value = self.json_value()?;
-                set(data, key, self.node(value));
+                let value = self.node(value);
+                self.set(data, key, value);
                 self.empty_value();
                 Ok(())
             }
             _ => match self.value_list() {
                 ListResult::List(items) => {
-                    set(data, key, self.node(Node::sequence(items)));
+                    let list = self.node(Node::sequence(items));
+                    self.set(data, key, list);
                     Ok(())
                 }
                 ListResult::End => {
-                    set(data, key, self.node(Node::string("")));
+                    let empty = self.node(Node::string(""));
+                    self.set(data, key, empty);
                     Err(Stop::End)
                 }
                 ListResult::NotList => {
                     let (text, _) = self.until(&[',']);
                     let value = self.typed(&text)?;
-                    set(data, key, self.node(value));
+                    let value = self.node(value);
+                    self.set(data, key, value);
                     Ok(())
                 }
                 ListResult::Failed(stop) => Err(stop),
@@ -207,7 +290,11 @@ impl Parser<'_> {
     fn key_index(&mut self) -> Result<i64, Stop> {
         let (text, last) = self.until(&[']']);
         if last.is_none() {
-            return Err(Stop::End);
+            // Helm 3's error; Helm 4 drops the whole setting instead.
+            return Err(fail_with_hint(
+                "error parsing index: EOF",
+                "a `[` opens a list index and needs its `]`, as in `a.b[0]=1`; a `[` inside a key is written `\\[`",
+            ));
         }
         // Go's strconv.Atoi: optional sign, decimal digits.
         let digits = text.strip_prefix(['+', '-']).unwrap_or(&text);
@@ -218,7 +305,14 @@ impl Parser<'_> {
             .map_err(|_| fail(format!("error parsing index: strconv.Atoi: parsing {text:?}: value out of range")))
     }
 
-    fn list_item(&mut self, list: Vec<Node>, index: i64, nested_level: usize) -> (Vec<Node>, Result<(), Stop>) {
+    /// Reads what follows `name[index]` (`name` as typed, for messages).
+    fn list_item(
+        &mut self,
+        list: Vec<Node>,
+        index: i64,
+        nested_level: usize,
+        name: &str,
+    ) -> (Vec<Node>, Result<(), Stop>) {
         if index < 0 {
             return (list, Err(fail(format!("negative {index} index not allowed"))));
         }
@@ -227,7 +321,14 @@ impl Parser<'_> {
             return (list, Err(fail(format!("unexpected data at end of array index: {text:?}"))));
         }
         match last {
-            None => (list, Err(Stop::End)),
+            // `a[0]` at the end: Helm leaves the list as it was and says nothing.
+            None => (
+                list,
+                Err(fail_with_hint(
+                    format!("key {name:?} has no value"),
+                    "a list item is set with `=value`, as in `a[0]=x`",
+                )),
+            ),
             Some('=') => {
                 let value = if self.kind == SetKind::Literal {
                     let value: String = self.chars[self.pos..].iter().collect();
@@ -274,7 +375,8 @@ impl Parser<'_> {
                     },
                     _ => Vec::new(),
                 };
-                let (inner, result) = self.list_item(current, next_index, nested_level);
+                let (inner, result) =
+                    self.list_item(current, next_index, nested_level, &format!("{name}[{next_index}]"));
                 if let Err(stop) = result {
                     return (list, Err(stop));
                 }
@@ -286,7 +388,7 @@ impl Parser<'_> {
                     Some(NodeKind::Mapping(mapping)) => mapping.clone(),
                     _ => Mapping::default(),
                 };
-                if let Err(stop) = self.key(&mut inner, nested_level) {
+                if let Err(stop) = self.key(&mut inner, nested_level, Some(name)) {
                     return (list, Err(stop));
                 }
                 let inner = self.node(Node::new(NodeKind::Mapping(inner)));
@@ -405,11 +507,8 @@ fn json_node(value: &serde_json::Value) -> Node {
     airflow_kit_core::from_json(value)
 }
 
-/// Helm's set: an empty key is silently not set.
-fn set(data: &mut Mapping, key: &str, value: Node) {
-    if !key.is_empty() {
-        data.insert(key, value);
-    }
+fn fail_with_hint(message: impl Into<String>, hint: &str) -> Stop {
+    Stop::Failed(Error::bad_input(message.into()).with_hint(hint))
 }
 
 /// Helm's setIndex: pads with nulls; index limits as Helm's.
@@ -498,5 +597,39 @@ mod tests {
         check_error("a[-1]=1", "negative -1 index not allowed");
         check_error("a[70000]=1", "greater than maximum supported index");
         check_error("a.b=1,a.b.c=2", "is not a map");
+    }
+
+    /// Defect 13: what Helm drops without a word (Helm 4 even an unclosed `[`) is refused.
+    #[test]
+    fn nothing_typed_is_dropped() {
+        for argument in ["a.b[=1", "a[0", "x=1,a.b[0", "a[0][=1", "a[0].b[=1"] {
+            check_error(argument, "error parsing index: EOF");
+        }
+        check_error(".b=1", "empty key in \".b\": Helm would drop this setting without a word");
+        check_error("=1", "empty key before `=`");
+        check_error("a=1,=2", "empty key before `=`");
+        check_error("[0]=1", "empty key in \"[0]\"");
+        check_error("a[0].=1", "empty key in \"a[0].\"");
+        check_error("a.", "key map \"a\" has no value");
+        check_error("a[0].", "key map \"a[0]\" has no value");
+        check_error("a[0]", "key \"a[0]\" has no value");
+        check_error("a[0][1]", "key \"a[0][1]\" has no value");
+        check_error("a=x\\", "the value of \"a\" ends with a lone `\\`");
+        // Where Helm refuses the argument anyway, its own error wins.
+        check_error(".b=1,c", "key \"c\" has no value");
+        check_error("a..b=1", "key map \"a\" has no value");
+        // Every kind of flag reads keys the same way.
+        for kind in [SetKind::String, SetKind::Json, SetKind::File, SetKind::Literal] {
+            let mut data = Mapping::default();
+            let read = |_: &str| Ok(String::new());
+            let error = apply(kind, "a.b[=1", &mut data, &Arc::from("t"), &read).expect_err("refused");
+            assert_eq!(error.message, "error parsing index: EOF", "{kind:?}");
+            let error = apply(kind, ".b=1", &mut data, &Arc::from("t"), &read).expect_err("refused");
+            assert!(error.message.starts_with("empty key in"), "{kind:?}: {}", error.message);
+        }
+        // Still accepted, as Helm takes them: a trailing comma, empty values, a `]` in a key.
+        check(SetKind::Typed, "a=1,", json!({"a": 1}));
+        check(SetKind::Typed, "a=,l[0]=", json!({"a": "", "l": [""]}));
+        check(SetKind::Typed, "a]=1", json!({"a]": 1}));
     }
 }
