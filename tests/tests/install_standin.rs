@@ -6,8 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use airflow_kit_tests::bins::{Run, bin_dir, run_command, shared_dir, workspace_root, xtask_bin};
+use airflow_kit_tests::bins::{Run, bin_dir, files_under, run_command, shared_dir, workspace_root, xtask_bin};
 use airflow_kit_tests::sshd::Sshd;
+use airflow_kit_tests::tools::{Tool, require_tool};
 
 /// A kubectl that knows `get storageclass` and `apply`, and hands everything else to
 /// pod-inspect's stand-in with the healthy Airflow 3 fixtures.
@@ -59,13 +60,22 @@ fn local_chart(dir: &Path) -> PathBuf {
 }
 
 fn install(dir: &Path, server: &Sshd, commit: &str) -> Run {
+    run_command(install_command(dir, server, commit, &[]), None)
+}
+
+/// The install with `extra` flags; the stand-in helm unless `--microk8s` is among them.
+fn install_command(dir: &Path, server: &Sshd, commit: &str, extra: &[&str]) -> Command {
     let bin = stand_in_kubectl(dir);
     let set = if dir.join("cluster").exists() { dir.join("cluster") } else { fixtures(dir, commit) };
     let helm = workspace_root().join("tests/fixtures/helm-run/bin/helm");
     let mut command = Command::new(xtask_bin());
     command.current_dir(dir).args(["install", "--yes", "--bin-dir"]).arg(bin_dir());
     command.args(["--repo", &server.repo_url(), "--branch", "main", "--sub-path", "dags", "--state-dir", "state"]);
-    command.arg("--chart").arg(local_chart(dir)).arg("--helm").arg(helm);
+    command.arg("--chart").arg(local_chart(dir));
+    if !extra.contains(&"--microk8s") {
+        command.arg("--helm").arg(helm);
+    }
+    command.args(extra);
     for fingerprint in server.host_fingerprints() {
         command.args(["--expect-fingerprint", &fingerprint]);
     }
@@ -75,7 +85,7 @@ fn install(dir: &Path, server: &Sshd, commit: &str) -> Run {
         .env("STANDIN_LOG", dir.join("argv.log"))
         .env("KUBECTL_ARGV_LOG", dir.join("kubectl.log"))
         .env("POD_INSPECT_FIXTURES", set);
-    run_command(command, None)
+    command
 }
 
 #[test]
@@ -93,14 +103,113 @@ fn install_runs_every_step_and_checks_the_synced_commit() {
     server.authorize(&public);
     let second = install(dir.path(), &server, &head);
     second.expect_success();
-    second.expect_stderr_contains("[7/9]").expect_stderr_contains("[8/9]");
+    second.expect_stderr_contains("[9/10] helm upgrade").expect_stderr_contains("[10/10] wait for the pods");
     second.expect_stderr_contains(&format!("`main` is at {head}"));
     second.expect_stderr_contains("git-sync has the same commit");
     let argv = std::fs::read_to_string(dir.path().join("argv.log")).expect("argv log");
-    assert!(argv.contains("kubectl get storageclass -o json"), "the StorageClass preflight ran:\n{argv}");
+    assert!(argv.contains("get storageclass -o json"), "the StorageClass preflight ran:\n{argv}");
     let upgrade = argv.lines().find(|l| l.contains(" upgrade --install ")).expect("helm upgrade ran");
     assert!(!upgrade.contains("--reuse-values") && !upgrade.contains("--wait"), "{upgrade}");
     assert!(argv.contains("mode 600"), "helm got the values in a 0600 file:\n{argv}");
+
+    // Again: nothing in the state directory changes, byte for byte (same secrets, same key,
+    // same values), and no secret reaches any output.
+    let state = dir.path().join("state");
+    let before = files_under(&state);
+    let third = install(dir.path(), &server, &head);
+    third.expect_success().expect_stderr_contains("leave `state/values.yaml` unchanged");
+    assert_eq!(files_under(&state), before, "a second run changed the state directory");
+    assert_no_secret(&[&first, &second, &third], &secrets_of(&state));
+
+    // The dry run's printed command works as printed once the file is written: real helm
+    // parses it (as `template`, which needs no cluster) and reads the cumulative file it names.
+    let dry = run_command(install_command(dir.path(), &server, &head, &["--dry-run"]), None);
+    dry.expect_success().expect_stderr_contains("would leave `state/values.yaml` unchanged");
+    let line =
+        dry.stderr.lines().find_map(|l| l.split_once("would run: ").map(|(_, c)| c.to_string())).expect("would run");
+    assert!(!line.contains("-o json"), "{line}");
+    if let Some(real_helm) = require_tool(Tool::Helm3, "install_runs_every_step_and_checks_the_synced_commit") {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let at = words.iter().position(|w| *w == "upgrade").expect("upgrade");
+        let template: Vec<&str> = words[at + 2..].iter().copied().filter(|w| *w != "--create-namespace").collect();
+        let rendered =
+            Command::new(&real_helm).current_dir(dir.path()).arg("template").args(&template).output().expect("helm");
+        assert!(
+            rendered.status.success(),
+            "the printed command does not work: {line}\n{}",
+            String::from_utf8_lossy(&rendered.stderr)
+        );
+    }
+}
+
+/// The UI exposure is the install's own: NodePort sets the service keys, and switching back
+/// to port-forward removes them again (and lets the upgrade drop them), so the summary and
+/// the deployed service agree (defect 4).
+#[test]
+fn exposure_is_set_and_removed_both_ways() {
+    let Some(server) = Sshd::start("exposure_is_set_and_removed_both_ways") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let head = server.head_commit();
+    install(dir.path(), &server, &head).expect_code(1);
+    server.authorize(&std::fs::read_to_string(dir.path().join("state/keys/airflow_deploy_key.pub")).expect("key"));
+    let values = || std::fs::read_to_string(dir.path().join("state/values.yaml")).expect("values");
+
+    let low =
+        run_command(install_command(dir.path(), &server, &head, &["--expose", "nodeport", "--node-port", "80"]), None);
+    low.expect_code(2).expect_stderr_contains("30000-32767");
+    assert!(!dir.path().join("state/values.yaml").exists(), "a refused setting wrote the cumulative file");
+
+    let nodeport = run_command(
+        install_command(dir.path(), &server, &head, &["--expose", "nodeport", "--node-port", "30080"]),
+        None,
+    );
+    nodeport.expect_success().expect_stderr_contains("http://<node-ip>:30080");
+    let text = values();
+    assert!(text.contains("type: NodePort") && text.contains("nodePort: 30080"), "{text}");
+
+    let back = run_command(install_command(dir.path(), &server, &head, &["--expose", "port-forward"]), None);
+    back.expect_success().expect_stderr_contains("port-forward on 127.0.0.1:8080");
+    let text = values();
+    assert!(!text.contains("NodePort") && !text.contains("nodePort"), "port-forward left the NodePort keys:\n{text}");
+    let argv = std::fs::read_to_string(dir.path().join("argv.log")).expect("argv log");
+    assert_eq!(argv.matches(" upgrade --install ").count(), 2, "both switches upgraded:\n{argv}");
+}
+
+/// `--microk8s` reaches every tool: with `helm` and `kubectl` also on PATH, every helm and
+/// kubectl call goes through `microk8s helm3` / `microk8s kubectl` (defect 2).
+#[test]
+fn microk8s_reaches_every_tool() {
+    let Some(server) = Sshd::start("microk8s_reaches_every_tool") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let head = server.head_commit();
+    let bin = stand_in_kubectl(dir.path());
+    let helm = workspace_root().join("tests/fixtures/helm-run/bin/helm");
+    let microk8s = format!(
+        "#!/usr/bin/env bash\nprintf 'microk8s %s\\n' \"$*\" >> \"$INSTALL_LOG\"\ncase \"$1\" in\n  status) printf 'microk8s is running\\naddons:\\n  enabled:\\n    dns\\n    hostpath-storage\\n  disabled:\\n    ingress\\n' ;;\n  kubectl) shift; exec {} \"$@\" ;;\n  helm3) shift; STANDIN_VIA_MICROK8S=1 exec {} \"$@\" ;;\n  *) exit 1 ;;\nesac\n",
+        bin.join("kubectl").display(),
+        helm.display()
+    );
+    std::fs::write(bin.join("microk8s"), microk8s).expect("microk8s");
+    std::fs::set_permissions(bin.join("microk8s"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    // A helm on PATH that must never be called.
+    std::fs::write(bin.join("helm"), "#!/bin/sh\necho \"direct helm $*\" >> \"$INSTALL_LOG\"\nexit 1\n").expect("helm");
+    std::fs::set_permissions(bin.join("helm"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+
+    install(dir.path(), &server, &head).expect_code(1);
+    server.authorize(&std::fs::read_to_string(dir.path().join("state/keys/airflow_deploy_key.pub")).expect("key"));
+    std::fs::write(dir.path().join("argv.log"), "").expect("reset log");
+    let run = run_command(install_command(dir.path(), &server, &head, &["--microk8s"]), None);
+    run.expect_success();
+    let log = std::fs::read_to_string(dir.path().join("argv.log")).expect("log");
+    assert!(log.contains("microk8s status"), "the addons were checked:\n{log}");
+    assert!(log.contains("microk8s helm3 upgrade"), "helm went through microk8s:\n{log}");
+    assert!(log.contains("microk8s kubectl"), "kubectl went through microk8s:\n{log}");
+    for line in log.lines() {
+        assert!(!line.starts_with("direct"), "a tool called helm directly despite --microk8s: {line}\n{log}");
+    }
+    let kubectl_calls = log.lines().filter(|l| l.starts_with("kubectl ")).count();
+    let via_microk8s = log.lines().filter(|l| l.starts_with("microk8s kubectl")).count();
+    assert_eq!(kubectl_calls, via_microk8s, "every kubectl call came through microk8s:\n{log}");
 }
 
 #[test]
@@ -124,7 +233,6 @@ fn install_fails_when_git_sync_has_another_commit() {
 #[test]
 fn install_checks_the_schema_of_the_pulled_chart_before_helm() {
     use airflow_kit_tests::http::{HttpServer, Response};
-    use airflow_kit_tests::tools::{Tool, require_tool};
     let test = "install_checks_the_schema_of_the_pulled_chart_before_helm";
     let Some(real_helm) = require_tool(Tool::Helm3, test) else { return };
     let Some(server) = Sshd::start(test) else { return };
@@ -199,4 +307,46 @@ fn install_checks_the_schema_of_the_pulled_chart_before_helm() {
     let fixed = run("dags:\n  gitSync:\n    enabled: true\n");
     fixed.expect_code(1).expect_stderr_contains("not registered");
     assert!(!fixed.stderr.contains("skipped schema check"), "the cached chart's schema was used\n{fixed}");
+}
+
+/// The secret values in the cumulative file, plus the private key: none may reach any output.
+fn secrets_of(state: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(state.join("values.yaml")).expect("state values");
+    let values = airflow_kit_core::yaml::parse_document(&text, "values").expect("parses").to_json();
+    let mut found = Vec::new();
+    for pointer in [
+        "/fernetKey",
+        "/webserverSecretKey",
+        "/apiSecretKey",
+        "/jwtSecret",
+        "/redis/password",
+        "/postgresql/auth/postgresPassword",
+        "/data/metadataConnection/pass",
+        "/webserver/defaultUser/password",
+        "/createUserJob/defaultUser/password",
+        "/extraSecrets/airflow-ssh-secret/data",
+    ] {
+        if let Some(value) = values.pointer(pointer).and_then(|v| v.as_str()) {
+            // The Secret data holds `gitSshKey: '<base64>'`: check the base64 itself.
+            let secret = value.split('\'').nth(1).unwrap_or(value).trim().to_string();
+            if secret.len() >= 8 {
+                found.push(secret);
+            }
+        }
+    }
+    let key = std::fs::read_to_string(state.join("keys/airflow_deploy_key")).expect("private key");
+    found.extend(key.lines().filter(|l| !l.starts_with("-----")).map(str::to_string));
+    assert!(found.len() >= 5, "expected the secrets to be pinned, found {}", found.len());
+    found
+}
+
+fn assert_no_secret(runs: &[&Run], secrets: &[String]) {
+    for run in runs {
+        for secret in secrets {
+            assert!(
+                !run.stdout.contains(secret.as_str()) && !run.stderr.contains(secret.as_str()),
+                "a secret leaked\n{run}"
+            );
+        }
+    }
 }

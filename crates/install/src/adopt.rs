@@ -129,7 +129,7 @@ pub fn adopt(settings: &AdoptSettings, tools: &Tools, work: &Path) -> Result<Ado
     }
 
     progress(4, "write the cumulative values file (values-merge --in-place)");
-    tools.run("values-merge", invoke::write_in_place(&state_values), Some(&document), QUICK)?;
+    tools.run("values-merge", invoke::write_in_place(&state_values, &[]), Some(&document), QUICK)?;
 
     progress(5, "check knownHosts and repository access as they are deployed");
     let text = std::fs::read_to_string(&state_values)

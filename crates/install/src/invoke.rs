@@ -10,7 +10,15 @@ use airflow_kit_core::{Error, defaults, duration, report};
 use serde::Deserialize;
 
 use airflow_kit_core::cluster::ClusterArgs;
+use helm_run::cli::{
+    GetValuesArgs, HelmArgs, PreflightArgs, ReleaseArgs, RepoArgs, StatusArgs, TemplateArgs, UpgradeArgs,
+};
+use helm_run::report::StatusReport;
+use known_hosts::cli::{PinArgs, VerifyArgs};
 use secret_gen::cli::{AirflowArg, DeployKeyArgs, SecretsArgs, TypeArg};
+use values_merge::cli::Args as MergeArgs;
+use values_merge::merge::HelmMajor;
+use values_merge::report::Diff;
 
 use crate::chart::LocalChart;
 use crate::config::{KeyType, Settings};
@@ -19,72 +27,68 @@ fn os(words: &[&str]) -> Vec<OsString> {
     words.iter().map(OsString::from).collect()
 }
 
-/// `--helm PATH` and the cluster flags, for helm-run.
-fn helm_flags(settings: &Settings) -> Vec<OsString> {
-    let mut args = Vec::new();
-    if let Some(helm) = &settings.helm {
-        args.extend([OsString::from("--helm"), helm.clone().into_os_string()]);
-    }
-    args.extend(settings.cluster.to_args());
-    args
+/// helm-run's `--helm` and cluster flags from the settings.
+fn helm_args(helm: Option<&Path>, cluster: &ClusterArgs) -> HelmArgs {
+    HelmArgs { cluster: cluster.clone(), helm: helm.map(Path::to_path_buf) }
 }
 
-fn chart_flags(chart: &LocalChart) -> Vec<OsString> {
-    let mut args = os(&["--chart", &chart.reference]);
-    if let Some(version) = &chart.version {
-        args.extend(os(&["--version", version]));
+/// The chart and the values (stdin) as helm-run takes them.
+fn release_args(settings: &Settings, chart: &LocalChart, values: Option<&Path>) -> ReleaseArgs {
+    ReleaseArgs {
+        helm: helm_args(settings.helm.as_deref(), &settings.cluster),
+        chart: chart.reference.clone(),
+        version: chart.version.clone(),
+        values: values.map(Path::to_path_buf),
     }
-    args
 }
 
 pub fn helm_repo(settings: &Settings, repo_url: &str) -> Vec<OsString> {
-    let mut args = os(&["repo", "--repo-url", repo_url, "--repo-name", defaults::CHART_REPO_NAME]);
-    if let Some(helm) = &settings.helm {
-        args.extend([OsString::from("--helm"), helm.clone().into_os_string()]);
+    RepoArgs {
+        helm: helm_args(settings.helm.as_deref(), &settings.cluster),
+        repo_url: repo_url.to_string(),
+        repo_name: defaults::CHART_REPO_NAME.to_string(),
     }
-    if settings.cluster.microk8s {
-        args.push("--microk8s".into());
-    }
-    args
+    .to_args()
 }
 
 pub fn helm_preflight(settings: &Settings, chart: &LocalChart) -> Vec<OsString> {
-    let mut args = os(&["preflight"]);
-    args.extend(chart_flags(chart));
-    args.extend(helm_flags(settings));
-    args
+    PreflightArgs { release: release_args(settings, chart, None) }.to_args()
 }
 
 pub fn helm_template(settings: &Settings, chart: &LocalChart) -> Vec<OsString> {
-    let mut args = os(&["template"]);
-    args.extend(chart_flags(chart));
-    args.extend(helm_flags(settings));
-    args
+    TemplateArgs { release: release_args(settings, chart, None) }.to_args()
 }
 
+/// `helm-run status --ignore-not-found`: a report that says whether the release exists.
 pub fn helm_status(settings: &Settings) -> Vec<OsString> {
-    let mut args = os(&["status"]);
-    args.extend(helm_flags(settings));
-    args
+    StatusArgs { helm: helm_args(settings.helm.as_deref(), &settings.cluster), ignore_not_found: true }.to_args()
+}
+
+pub fn read_status(text: &str) -> Result<StatusReport, Error> {
+    report::from_yaml(text, "helm-run status")
 }
 
 pub fn helm_get_values(settings: &crate::adopt::AdoptSettings) -> Vec<OsString> {
-    let mut args = os(&["get-values"]);
-    if let Some(helm) = &settings.helm {
-        args.extend([OsString::from("--helm"), helm.clone().into_os_string()]);
-    }
-    args.extend(settings.cluster.to_args());
-    args
+    GetValuesArgs { helm: helm_args(settings.helm.as_deref(), &settings.cluster) }.to_args()
 }
 
-pub fn helm_upgrade(settings: &Settings, chart: &LocalChart, allow_removals: &[String]) -> Vec<OsString> {
-    let mut args = os(&["upgrade", "--timeout", &duration::format(settings.timeout)]);
-    args.extend(chart_flags(chart));
-    for path in allow_removals {
-        args.extend(os(&["--allow-removal", path]));
+/// `helm-run upgrade` of the cumulative file, allowed to drop exactly the paths the install
+/// itself removes (the UI exposure switched back).
+pub fn helm_upgrade(
+    settings: &Settings,
+    chart: &LocalChart,
+    values: &Path,
+    allow_removals: &[String],
+) -> Vec<OsString> {
+    UpgradeArgs {
+        release: release_args(settings, chart, Some(values)),
+        timeout: settings.timeout,
+        wait: false,
+        dry_run: false,
+        allow_removal: allow_removals.to_vec(),
+        allow_removals: false,
     }
-    args.extend(helm_flags(settings));
-    args
+    .to_args()
 }
 
 /// The helm command a person could paste after a dry run: the cumulative file as `-f`, no
@@ -213,18 +217,23 @@ pub fn install_deploy_key(
     })
 }
 
+/// The known-hosts filter on the document (stdin).
 pub fn known_hosts(expect_fingerprints: &[String]) -> Vec<OsString> {
-    let mut args = Vec::new();
-    for fingerprint in expect_fingerprints {
-        args.extend(os(&["--expect-fingerprint", fingerprint]));
+    PinArgs {
+        host: None,
+        repo: None,
+        values: Some("-".into()),
+        from: None,
+        types: Vec::new(),
+        expect_fingerprint: expect_fingerprints.to_vec(),
+        timeout: std::time::Duration::from_secs(10),
+        ssh_keyscan: "ssh-keyscan".into(),
     }
-    args
+    .to_args()
 }
 
 pub fn known_hosts_verify(file: &Path, expect_fingerprints: &[String]) -> Vec<OsString> {
-    let mut args = vec![OsString::from("verify"), file.as_os_str().to_owned()];
-    args.extend(known_hosts(expect_fingerprints));
-    args
+    VerifyArgs { file: Some(file.display().to_string()), expect_fingerprint: expect_fingerprints.to_vec() }.to_args()
 }
 
 /// The in-memory merge: the piped document, then the user's files, then the install's own
@@ -238,56 +247,58 @@ pub struct Merge {
     pub schema: Option<PathBuf>,
 }
 
-pub fn merge(merge: &Merge) -> Vec<OsString> {
-    let mut args = vec![OsString::from("-")];
-    args.extend(merge.files.iter().map(|f| f.clone().into_os_string()));
-    for (path, json) in &merge.set_json {
-        args.extend(os(&["--set-json", &format!("{path}={json}")]));
+fn merge_args() -> MergeArgs {
+    MergeArgs {
+        files: Vec::new(),
+        set: Vec::new(),
+        set_string: Vec::new(),
+        set_json: Vec::new(),
+        set_file: Vec::new(),
+        set_literal: Vec::new(),
+        unset: Vec::new(),
+        output: None,
+        in_place: None,
+        defaults: None,
+        schema: None,
+        explain: false,
+        diff: None,
+        helm_major: HelmMajor::Three,
     }
-    for (path, text) in &merge.set_string {
-        // --set-literal: the value is taken as it is (no commas or escapes to mind in a URL).
-        args.extend(os(&["--set-literal", &format!("{path}={text}")]));
-    }
-    for path in &merge.unset {
-        args.extend(os(&["--unset", path]));
-    }
-    if let Some(schema) = &merge.schema {
-        args.extend([OsString::from("--schema"), schema.clone().into_os_string()]);
-    }
-    args
 }
 
-pub fn write_in_place(state_values: &Path) -> Vec<OsString> {
-    vec![OsString::from("--in-place"), state_values.as_os_str().to_owned(), OsString::from("-")]
+pub fn merge(merge: &Merge) -> Vec<OsString> {
+    let mut files = vec!["-".to_string()];
+    files.extend(merge.files.iter().map(|f| f.display().to_string()));
+    MergeArgs {
+        files,
+        set_json: merge.set_json.iter().map(|(path, json)| format!("{path}={json}")).collect(),
+        // --set-literal: the value is taken as it is (no commas or escapes to mind in a URL).
+        set_literal: merge.set_string.iter().map(|(path, text)| format!("{path}={text}")).collect(),
+        unset: merge.unset.clone(),
+        schema: merge.schema.clone(),
+        ..merge_args()
+    }
+    .to_args()
+}
+
+/// The proven document into the cumulative file. In-place merges onto what the file holds,
+/// so the paths the install removes are removed here too.
+pub fn write_in_place(state_values: &Path, unset: &[String]) -> Vec<OsString> {
+    MergeArgs {
+        files: vec!["-".into()],
+        in_place: Some(state_values.to_path_buf()),
+        unset: unset.to_vec(),
+        ..merge_args()
+    }
+    .to_args()
 }
 
 pub fn diff_against(state_values: &Path) -> Vec<OsString> {
-    vec![OsString::from("-"), OsString::from("--diff"), state_values.as_os_str().to_owned()]
+    MergeArgs { files: vec!["-".into()], diff: Some(state_values.to_path_buf()), ..merge_args() }.to_args()
 }
 
-/// values-merge's `--diff` report.
-#[derive(Debug, Deserialize)]
-pub struct DiffReport {
-    #[serde(default)]
-    pub added: Vec<serde_json::Value>,
-    #[serde(default)]
-    pub changed: Vec<serde_json::Value>,
-    #[serde(default)]
-    pub removed: Vec<serde_json::Value>,
-    #[serde(skip)]
-    pub text: String,
-}
-
-impl DiffReport {
-    pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
-    }
-}
-
-pub fn read_diff(text: &str) -> Result<DiffReport, Error> {
-    let mut diff: DiffReport = report::from_yaml(text, "values-merge --diff")?;
-    diff.text = text.to_string();
-    Ok(diff)
+pub fn read_diff(text: &str) -> Result<Diff, Error> {
+    report::from_yaml(text, "values-merge --diff")
 }
 
 pub fn pod_wait(settings: &Settings) -> Vec<OsString> {
@@ -345,6 +356,45 @@ pub fn has_default_storage_class(json: &[u8]) -> Result<bool, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_upgrade_may_drop_exactly_what_the_install_removes() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: crate::config::InstallArgs,
+        }
+        let flags = ["install", "--repo", "git@github.com:me/d.git", "--branch", "main", "--sub-path", "d", "--microk8s"];
+        let settings = crate::config::resolve(&Cli::try_parse_from(flags).expect("flags").args, None).expect("resolves");
+        let chart = LocalChart {
+            dir: PathBuf::from("/c"),
+            reference: "apache-airflow/airflow".into(),
+            version: Some("1.20.0".into()),
+            chart_version: "1.20.0".into(),
+            app_version: "3.1.8".into(),
+        };
+        let removed = ["apiServer.service.type".to_string(), "apiServer.service.ports".to_string()];
+        let args: Vec<String> = helm_upgrade(&settings, &chart, Path::new("state/values.yaml"), &removed)
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let line = args.join(" ");
+        assert!(line.starts_with("upgrade "), "{line}");
+        for expected in [
+            "--allow-removal=apiServer.service.type",
+            "--allow-removal=apiServer.service.ports",
+            "--values state/values.yaml",
+            "--version 1.20.0",
+            "--microk8s",
+        ] {
+            assert!(line.contains(expected), "`{expected}` missing: {line}");
+        }
+        assert!(!line.contains("--allow-removals"), "never everything: {line}");
+        // What helm-run itself parses back.
+        let parsed = helm_run::cli::Cli::try_parse_from(std::iter::once("helm-run".to_string()).chain(args));
+        assert!(parsed.is_ok(), "helm-run does not parse it: {line}");
+    }
 
     #[test]
     fn default_storage_class() {

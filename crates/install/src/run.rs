@@ -179,7 +179,7 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
         say(&format!("would {changes}; --dry-run writes nothing"));
         false
     } else {
-        tools.run("values-merge", invoke::write_in_place(&state_values), Some(&merged), QUICK)?;
+        tools.run("values-merge", invoke::write_in_place(&state_values, &exposure.unset), Some(&merged), QUICK)?;
         say(&changes);
         true
     };
@@ -196,10 +196,13 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
     for (what, manifest) in &manifests {
         apply_manifest(settings, what, manifest)?;
     }
-    let values = std::fs::read_to_string(&state_values)
-        .map_err(|error| Error::external(format!("cannot read `{}`: {error}", state_values.display())))?;
     let upgrade_timeout = settings.timeout + QUICK;
-    tools.run("helm-run", invoke::helm_upgrade(settings, &chart, &allow_removals), Some(&values), upgrade_timeout)?;
+    tools.run(
+        "helm-run",
+        invoke::helm_upgrade(settings, &chart, &state_values, &allow_removals),
+        None,
+        upgrade_timeout,
+    )?;
 
     progress.at(Step::Verify);
     tools.run("pod-inspect", invoke::pod_wait(settings), None, settings.timeout + QUICK)?;
@@ -370,10 +373,10 @@ fn describe_changes(tools: &Tools, state_values: &Path, merged: &str, fresh: boo
     }
     let diff = tools.run("values-merge", invoke::diff_against(state_values), Some(merged), QUICK)?;
     let report = invoke::read_diff(&diff)?;
-    if report.is_empty() {
+    if report.added.is_empty() && report.changed.is_empty() && report.removed.is_empty() {
         return Ok(format!("leave `{}` unchanged", state_values.display()));
     }
-    eprintln!("{}", report.text.trim_end());
+    eprintln!("{}", diff.trim_end());
     Ok(format!("change `{}` as shown above", state_values.display()))
 }
 
@@ -403,16 +406,10 @@ fn cluster_checks(settings: &Settings) -> Result<(), Error> {
     Ok(())
 }
 
-/// True when helm knows the release (`helm-run status` says so).
+/// True when helm knows the release (`helm-run status --ignore-not-found` says so).
 fn release_exists(settings: &Settings, tools: &Tools) -> Result<bool, Error> {
-    let output = tools.probe("helm-run", invoke::helm_status(settings), QUICK)?;
-    if output.success() {
-        return Ok(true);
-    }
-    if output.code == Some(1) {
-        return Ok(false);
-    }
-    Err(Error::external("`helm-run status` failed").with_detail(output.stderr_text()))
+    let report = tools.run("helm-run", invoke::helm_status(settings), None, QUICK)?;
+    Ok(invoke::read_status(&report)?.installed)
 }
 
 /// A Secret kept out of the values (`--key-as manifest`, the HTTPS token), applied from
