@@ -10,6 +10,7 @@ pub mod fs;
 pub mod kube_secret;
 pub mod process;
 pub mod report;
+pub mod report_node;
 pub mod secrets;
 pub mod yaml;
 
