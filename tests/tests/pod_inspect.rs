@@ -33,17 +33,32 @@ fn fixtures() -> PathBuf {
     workspace_root().join("tests/fixtures/pod-inspect")
 }
 
-/// A PATH whose first entry holds the stand-in as `kubectl`.
-fn stand_in_dir(dir: &Path) -> PathBuf {
+/// Which programs the stand-in answers as, first on PATH.
+#[derive(Clone, Copy, PartialEq)]
+enum OnPath {
+    Kubectl,
+    /// Both `kubectl` and `microk8s` (a machine with MicroK8s and a kubectl of its own).
+    KubectlAndMicrok8s,
+}
+
+/// A PATH whose first entry holds the stand-in as `kubectl` (and as `microk8s`).
+fn stand_in_dir(dir: &Path, on_path: OnPath) -> PathBuf {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).expect("bin dir");
     std::fs::copy(fixtures().join("stand-in-kubectl.sh"), bin.join("kubectl")).expect("copy stand-in");
+    if on_path == OnPath::KubectlAndMicrok8s {
+        std::os::unix::fs::symlink(bin.join("kubectl"), bin.join("microk8s")).expect("microk8s symlink");
+    }
     bin
 }
 
 fn inspect(set: &str, args: &[&str]) -> Inspect {
+    inspect_on(set, args, OnPath::Kubectl)
+}
+
+fn inspect_on(set: &str, args: &[&str], on_path: OnPath) -> Inspect {
     let dir = tempfile::tempdir().expect("temp dir");
-    let bin = stand_in_dir(dir.path());
+    let bin = stand_in_dir(dir.path(), on_path);
     let argv_log = dir.path().join("argv");
     std::fs::write(&argv_log, "").expect("argv log");
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
@@ -162,10 +177,76 @@ fn diagnose_shows_the_migration_job_s_own_error_line() {
     assert!(f12["fix"].as_str().expect("fix").contains("pod-inspect fix --yes"));
     assert!(
         result.argv.contains(
-            &"--namespace airflow logs airflow-run-airflow-migrations-x7p4d -c run-airflow-migrations --tail=30"
+            &"--namespace airflow logs airflow-run-airflow-migrations-x7p4d -c run-airflow-migrations --tail=20"
                 .to_string()
         )
     );
+}
+
+/// Defect 14: a failure no rule knows (a migration pod failed while its job still retries)
+/// showed only `Failed` as evidence. The failed container's last log lines are the evidence:
+/// its error line, the pod and container named, and what to look at; passwords masked.
+#[test]
+fn diagnose_of_an_unknown_failure_shows_the_failed_container_s_log_lines() {
+    let result = inspect("unknown-migration-failed", &["diagnose"]);
+    result.run.expect_code(1);
+    let report = result.report();
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{}", result.run);
+    let finding = &findings[0];
+    assert_eq!(finding["id"], "unknown", "{}", result.run);
+    assert_eq!(
+        finding["seen_in"],
+        serde_json::json!(["pod/airflow-run-airflow-migrations-r5t8n (run-airflow-migrations)"]),
+        "{}",
+        result.run
+    );
+    let error_line = r#"password authentication failed for user "postgres""#;
+    assert!(finding["evidence"].as_str().expect("evidence").contains(error_line), "{}", result.run);
+    let log: Vec<&str> = finding["log"].as_array().expect("log lines").iter().filter_map(Value::as_str).collect();
+    assert!(log.iter().any(|line| line.contains(error_line)), "{}", result.run);
+    assert!(
+        log.contains(
+            &"Connecting to postgresql://postgres:***@airflow-postgresql.airflow:5432/postgres?sslmode=disable"
+        ),
+        "{log:?}"
+    );
+    let fix = finding["fix"].as_str().expect("fix");
+    assert!(
+        fix.contains("kubectl logs airflow-run-airflow-migrations-r5t8n -c run-airflow-migrations --namespace airflow"),
+        "{fix}"
+    );
+    // The line reaches the user on stderr too, and the password never appears anywhere.
+    result.run.expect_stderr_contains(error_line);
+    assert!(!result.run.stdout.contains("Xk9vQ2mPz7") && !result.run.stderr.contains("Xk9vQ2mPz7"), "{}", result.run);
+    assert!(
+        result.argv.contains(
+            &"--namespace airflow logs airflow-run-airflow-migrations-r5t8n -c run-airflow-migrations --tail=20"
+                .to_string()
+        ),
+        "{:?}",
+        result.argv
+    );
+}
+
+/// A crash-looping container's log is read from its last run (`--previous`) and shown with a
+/// known finding too.
+#[test]
+fn diagnose_reads_a_restarted_container_s_previous_log_and_shows_it() {
+    let result = inspect("f4-publickey", &["diagnose"]);
+    result.run.expect_code(1);
+    assert!(
+        result
+            .argv
+            .contains(&"--namespace airflow logs airflow-worker-0 -c git-sync-init --tail=20 --previous".to_string()),
+        "{:?}",
+        result.argv
+    );
+    let report = result.report();
+    let f4 = &report["findings"][0];
+    assert_eq!(f4["id"], "F4");
+    let log = f4["log"].as_array().expect("log lines");
+    assert!(log.iter().any(|l| l.as_str().unwrap_or_default().contains("Permission denied (publickey)")), "{report}");
 }
 
 #[test]
@@ -367,6 +448,49 @@ fn ui_prints_the_node_port_url_without_forwarding() {
     assert!(!result.argv.iter().any(|l| l.contains("port-forward")), "{:?}", result.argv);
 }
 
+/// Defect 2: `--microk8s` must reach kubectl's choice: with both `kubectl` and `microk8s` on
+/// PATH, every call goes through `microk8s kubectl`, and without the flag through `kubectl`.
+#[test]
+fn microk8s_flag_uses_microk8s_kubectl_even_when_kubectl_is_on_path() {
+    let plain = inspect_on("healthy-af2", &["status"], OnPath::KubectlAndMicrok8s);
+    plain.run.expect_code(0);
+    assert!(!plain.argv.is_empty() && plain.argv.iter().all(|l| !l.starts_with("microk8s")), "{:?}", plain.argv);
+
+    let result = inspect_on("healthy-af2", &["status", "--microk8s"], OnPath::KubectlAndMicrok8s);
+    result.run.expect_code(0);
+    assert_eq!(
+        result.argv,
+        [
+            "microk8s kubectl --namespace airflow get pods -o json",
+            "microk8s kubectl --namespace airflow get jobs -l release=airflow -o json"
+        ]
+    );
+    for args in [&["--microk8s", "diagnose"][..], &["dags", "--microk8s"], &["fix", "--yes", "--microk8s"]] {
+        let result = inspect_on("f4-publickey", args, OnPath::KubectlAndMicrok8s);
+        assert!(result.run.code == 0 || result.run.code == 1, "{args:?}\n{}", result.run);
+        assert!(!result.argv.is_empty(), "{args:?}");
+        for line in &result.argv {
+            assert!(line.starts_with("microk8s kubectl --namespace airflow "), "{args:?}: {line}");
+        }
+    }
+}
+
+/// The cluster flags are core's: `--kube-context` with kubectl's `--context` as an alias.
+#[test]
+fn cluster_flags_reach_kubectl() {
+    for context_flag in ["--kube-context", "--context"] {
+        let result = inspect(
+            "healthy-af2",
+            &["status", "--kubeconfig", "/k/config", context_flag, "prod", "-n", "airflow", "--release", "airflow"],
+        );
+        result.run.expect_code(0);
+        assert_eq!(
+            result.argv[0], "--kubeconfig /k/config --context prod --namespace airflow get pods -o json",
+            "{context_flag}"
+        );
+    }
+}
+
 #[test]
 fn bad_input_and_missing_programs() {
     let result = inspect("no-release", &["status"]);
@@ -386,6 +510,10 @@ fn bad_input_and_missing_programs() {
     let mut command = tool_command("pod-inspect");
     command.args(["wait", "--timeout", "soon"]);
     run_command(command, None).expect_code(2);
+    // Core's Go-duration parser: a number without a unit is refused, as helm refuses it.
+    let mut command = tool_command("pod-inspect");
+    command.args(["wait", "--timeout", "90"]);
+    run_command(command, None).expect_code(2).expect_stderr_contains("`90` is not a duration: `90` has no unit");
 }
 
 #[test]

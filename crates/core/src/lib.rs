@@ -12,6 +12,7 @@ pub mod interrupt;
 pub mod kube_secret;
 pub mod process;
 pub mod report;
+pub mod report_node;
 pub mod secrets;
 pub mod suggest;
 pub mod values_path;

@@ -3,7 +3,7 @@
 //! (`repo -> <sha>` or `rev-<sha>`).
 
 use airflow_kit_core::Error;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::diagnose;
 use crate::kubectl::Kubectl;
@@ -27,7 +27,40 @@ pub struct DagsConfig {
 #[derive(Debug)]
 pub struct DagsResult {
     pub ok: bool,
-    pub report: Value,
+    pub report: DagsReport,
+}
+
+/// The report of `dags`. The install reads it back with core's
+/// `report::from_yaml::<DagsReport>` and compares `commit` with `git ls-remote`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DagsReport {
+    /// The pod looked into, and its Airflow container the commands ran in.
+    pub pod: String,
+    pub container: String,
+    /// The target of `/opt/airflow/dags/repo`; null when there is no link.
+    pub link: Option<String>,
+    /// The commit the link points at (absent when it points at none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// `git-sync v4` (`.worktrees/<sha>`) or `git-sync v3` (`<sha>`, `rev-<sha>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dags_folder: Option<String>,
+    /// How many DAG files (`*.py`, `*.zip`) are under the DAG folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<usize>,
+    /// The DAG files, relative to the DAG folder, sorted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<String>>,
+    /// Why the answer is no.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+    /// git-sync's last lines, when the answer is no (passwords masked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_sync_log: Option<Vec<String>>,
 }
 
 /// Components whose pods carry a git-sync sidecar, in the order we prefer to look.
@@ -46,28 +79,29 @@ pub fn check_dags(kubectl: &Kubectl, snapshot: &Snapshot, config: &DagsConfig) -
         args.extend(command);
         kubectl.run(&args)
     };
-    let mut report = json!({ "pod": pod_name, "container": container });
+    let mut report = DagsReport { pod: pod_name.clone(), container: container.clone(), ..DagsReport::default() };
     let link = exec(&["readlink", REPO_LINK])?;
     let target = link.stdout_text().trim().to_string();
     let Some((commit, layout)) = commit_of_link(&target).filter(|_| link.success()) else {
-        report["link"] = json!(if target.is_empty() { Value::Null } else { json!(target) });
-        report["problem"] = json!(format!("`{REPO_LINK}` is not a git-sync link to a commit"));
-        report["git_sync_log"] = json!(git_sync_log(kubectl, pod)?);
+        report.link = Some(target).filter(|target| !target.is_empty());
+        report.problem = Some(format!("`{REPO_LINK}` is not a git-sync link to a commit"));
+        report.git_sync_log = Some(git_sync_log(kubectl, pod)?);
         return Ok(DagsResult { ok: false, report });
     };
     let folder = if sub_path.is_empty() { REPO_LINK.to_string() } else { format!("{REPO_LINK}/{sub_path}") };
-    report["link"] = json!(target);
-    report["commit"] = json!(commit);
-    report["layout"] = json!(layout);
-    report["sub_path"] = json!(sub_path);
-    report["dags_folder"] = json!(folder);
+    report.link = Some(target);
+    report.commit = Some(commit);
+    report.layout = Some(layout.to_string());
+    report.sub_path = Some(sub_path);
+    report.dags_folder = Some(folder.clone());
     let listing = exec(&["find", "-L", &folder, "-type", "f"])?;
     let files = dag_files(&listing.stdout_text(), &folder);
-    report["count"] = json!(files.len());
-    report["files"] = json!(files);
-    if !listing.success() || files.is_empty() {
-        report["problem"] = json!(format!("no DAG files (*.py, *.zip) under `{folder}`"));
-        report["git_sync_log"] = json!(git_sync_log(kubectl, pod)?);
+    report.count = Some(files.len());
+    let found = listing.success() && !files.is_empty();
+    report.files = Some(files);
+    if !found {
+        report.problem = Some(format!("no DAG files (*.py, *.zip) under `{folder}`"));
+        report.git_sync_log = Some(git_sync_log(kubectl, pod)?);
         return Ok(DagsResult { ok: false, report });
     }
     Ok(DagsResult { ok: true, report })
@@ -172,8 +206,16 @@ pub fn sub_path_from_cfg(cfg: &str) -> String {
     String::new()
 }
 
+/// git-sync's last ten lines (read through `diagnose`, so passwords are masked).
 fn git_sync_log(kubectl: &Kubectl, pod: &Pod) -> Result<Vec<String>, Error> {
-    let log = diagnose::read_log(kubectl, &pod.metadata.name, "git-sync")?;
+    let restarted = pod.status.container_statuses.iter().any(|c| c.name == "git-sync" && c.restart_count > 0);
+    let request = diagnose::LogRequest {
+        pod: pod.metadata.name.clone(),
+        container: "git-sync".into(),
+        previous: restarted,
+        failing: false,
+    };
+    let log = diagnose::read_log(kubectl, &request)?;
     let start = log.lines.len().saturating_sub(10);
     Ok(log.lines[start..].to_vec())
 }
@@ -196,6 +238,41 @@ mod tests {
         check(sha, Some((sha, "git-sync v3")));
         check("", None);
         check("/opt/airflow/dags/something", None);
+    }
+
+    /// What the install reads back: the commit and the count, and a missing link as null.
+    #[test]
+    fn reports_read_back() {
+        use airflow_kit_core::report::{from_yaml, to_yaml};
+        let synced = DagsReport {
+            pod: "airflow-worker-0".into(),
+            container: "worker".into(),
+            link: Some(".worktrees/3f786850e387550fdab836ed7e6dc881de23001b".into()),
+            commit: Some("3f786850e387550fdab836ed7e6dc881de23001b".into()),
+            layout: Some("git-sync v4".into()),
+            sub_path: Some("dags".into()),
+            dags_folder: Some("/opt/airflow/dags/repo/dags".into()),
+            count: Some(2),
+            files: Some(vec!["a.py".into(), "b.zip".into()]),
+            problem: None,
+            git_sync_log: None,
+        };
+        let missing = DagsReport {
+            pod: "airflow-worker-0".into(),
+            container: "worker".into(),
+            problem: Some("no link".into()),
+            git_sync_log: Some(vec!["Permission denied (publickey)".into()]),
+            ..DagsReport::default()
+        };
+        let text = to_yaml(&missing).expect("writes");
+        assert_eq!(
+            text,
+            "pod: airflow-worker-0\ncontainer: worker\nlink: null\nproblem: no link\ngit_sync_log:\n  - Permission denied (publickey)\n"
+        );
+        for report in [synced, missing] {
+            let text = to_yaml(&report).expect("writes");
+            assert_eq!(from_yaml::<DagsReport>(&text, "pod-inspect dags").expect("reads"), report);
+        }
     }
 
     #[test]

@@ -3,10 +3,11 @@
 //! its evidence (the line a person would have had to find), its cause and its fix.
 
 use airflow_kit_core::Error;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::kubectl::Kubectl;
-use crate::model::{Event, List, Pod};
+use crate::model::{ContainerStatus, Event, List, Pod};
+use crate::redact;
 use crate::status::{self, Problem, Snapshot, Status};
 
 /// A known failure, recognised by a phrase of a log line.
@@ -95,23 +96,54 @@ const F14: (&str, &str, &str) = (
     "`microk8s enable hostpath-storage` (or create a default StorageClass); the pending pod then starts by itself",
 );
 
-/// One finding: which failure, where, the line that proves it, why, and what to do.
-#[derive(Debug, Clone, PartialEq)]
+/// One finding: which failure, where, the line that proves it, why, what to do, and the last
+/// lines of the failing container it was first seen in. Reported as it is (field names are the
+/// stable ones of README.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
+    /// `F1`...`F16` of shared/reference/failures.md, or `unknown`.
     pub id: String,
     pub title: String,
+    /// `pod/<name> (<container>)`, `pod/<name>` or `job/<name>`.
     pub seen_in: Vec<String>,
+    /// The log line or message that proves it (passwords masked).
     pub evidence: String,
     pub cause: String,
     pub fix: String,
+    /// The last log lines (at most [`LOG_LINES`], passwords masked) of the failed or
+    /// crash-looping container the finding was first seen in; empty when none logged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log: Vec<String>,
 }
 
-/// The last lines one container logged.
-#[derive(Debug, Clone)]
+/// The report of `diagnose`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiagnosisReport {
+    pub release: String,
+    pub namespace: String,
+    pub healthy: bool,
+    pub findings: Vec<Finding>,
+}
+
+/// The last lines one container logged (passwords already masked).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ContainerLog {
     pub pod: String,
     pub container: String,
+    /// Read with `--previous`: the last run of a container that restarted.
+    pub previous: bool,
+    /// The container failed or is crash-looping, so its lines are evidence.
+    pub failing: bool,
     pub lines: Vec<String>,
+}
+
+/// One log to read: which container, whether from its previous run, whether it is failing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRequest {
+    pub pod: String,
+    pub container: String,
+    pub previous: bool,
+    pub failing: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -121,7 +153,7 @@ pub struct Diagnosis {
 }
 
 /// How many log lines to read per container: enough to hold the error and its context.
-pub const LOG_TAIL: &str = "--tail=30";
+pub const LOG_LINES: usize = 20;
 /// An upper bound on log reads, so a large broken release still answers quickly.
 const MAX_LOG_READS: usize = 12;
 
@@ -130,39 +162,100 @@ pub fn diagnose(kubectl: &Kubectl, snapshot: &Snapshot) -> Result<Diagnosis, Err
     let status = status::evaluate(snapshot);
     let events: List<Event> = kubectl.get_json(&["get", "events"])?;
     let mut logs = Vec::new();
-    for (pod, container) in logs_to_read(snapshot, &status).into_iter().take(MAX_LOG_READS) {
-        logs.push(read_log(kubectl, &pod, &container)?);
+    for request in logs_to_read(snapshot, &status).into_iter().take(MAX_LOG_READS) {
+        logs.push(read_log(kubectl, &request)?);
     }
     let findings = match_findings(snapshot, &status, &events.items, &logs);
     Ok(Diagnosis { status, findings })
 }
 
-/// A container's last lines; a container that never started has none (kubectl exits 1 with
-/// `waiting to start`), which is not an error of ours.
-pub fn read_log(kubectl: &Kubectl, pod: &str, container: &str) -> Result<ContainerLog, Error> {
-    let output = kubectl.run(&["logs", pod, "-c", container, LOG_TAIL])?;
+/// The `kubectl logs` arguments (after the global flags) for one request.
+pub fn log_args(request: &LogRequest) -> Vec<String> {
+    let mut args = vec![
+        "logs".to_string(),
+        request.pod.clone(),
+        "-c".into(),
+        request.container.clone(),
+        format!("--tail={LOG_LINES}"),
+    ];
+    if request.previous {
+        args.push("--previous".into());
+    }
+    args
+}
+
+/// A container's last lines, passwords masked; a container that never started has none
+/// (kubectl exits 1 with `waiting to start`), which is not an error of ours. A `--previous`
+/// read that finds no previous run falls back to the current one.
+pub fn read_log(kubectl: &Kubectl, request: &LogRequest) -> Result<ContainerLog, Error> {
+    let mut output = kubectl.run(&log_args(request))?;
+    let mut previous = request.previous;
+    if !output.success() && previous {
+        output = kubectl.run(&log_args(&LogRequest { previous: false, ..request.clone() }))?;
+        previous = false;
+    }
     let lines = if output.success() {
-        output.stdout_text().lines().map(str::to_string).filter(|line| !line.trim().is_empty()).collect()
+        output.stdout_text().lines().filter(|line| !line.trim().is_empty()).map(redact::mask_passwords).collect()
     } else {
         Vec::new()
     };
-    Ok(ContainerLog { pod: pod.to_string(), container: container.to_string(), lines })
+    Ok(ContainerLog {
+        pod: request.pod.clone(),
+        container: request.container.clone(),
+        previous,
+        failing: request.failing,
+        lines,
+    })
 }
 
-/// Which (pod, container) logs hold the answer: git-sync containers that fail or restart
-/// (and one healthy git-sync, for F7), the migration job, the migration waiter, and any other
-/// failing container.
-pub fn logs_to_read(snapshot: &Snapshot, status: &Status) -> Vec<(String, String)> {
-    let mut wanted: Vec<(String, String)> = Vec::new();
-    let push = |wanted: &mut Vec<(String, String)>, pod: &str, container: &str| {
-        let pair = (pod.to_string(), container.to_string());
-        if !wanted.contains(&pair) {
-            wanted.push(pair);
+/// True when a container failed (exited non-zero) or is crash-looping: its last lines are
+/// evidence whether or not a rule knows the failure.
+pub fn is_failing(status: &ContainerStatus) -> bool {
+    let exited_with_error = |state: &crate::model::ContainerState| {
+        state.terminated.as_ref().is_some_and(|terminated| terminated.exit_code.unwrap_or(0) != 0)
+    };
+    let crash_looping = status.state.waiting.as_ref().and_then(|w| w.reason.as_deref()) == Some("CrashLoopBackOff");
+    crash_looping
+        || exited_with_error(&status.state)
+        || (status.state.waiting.is_some() && exited_with_error(&status.last_state))
+}
+
+/// Which container logs hold the answer: every failed or crash-looping container (the
+/// migration job's first, since the other pods usually only wait for it), every other
+/// container with a problem, git-sync and migration waiters that restarted, the migration
+/// job, and one healthy git-sync (for F7). A container that restarted is read from its last
+/// run (`--previous`).
+pub fn logs_to_read(snapshot: &Snapshot, status: &Status) -> Vec<LogRequest> {
+    let mut wanted: Vec<LogRequest> = Vec::new();
+    let push = |wanted: &mut Vec<LogRequest>, pod: &str, container: &str, restarted: bool, failing: bool| {
+        if let Some(existing) = wanted.iter_mut().find(|r| r.pod == pod && r.container == container) {
+            existing.failing |= failing;
+            return;
         }
+        wanted.push(LogRequest { pod: pod.into(), container: container.into(), previous: restarted, failing });
+    };
+    let is_migration = |pod: &&Pod| status::component(&pod.metadata.labels) == "migrations";
+    let migrations_first =
+        snapshot.pods.iter().filter(is_migration).chain(snapshot.pods.iter().filter(|p| !is_migration(p)));
+    for pod in migrations_first {
+        for container in pod.status.init_container_statuses.iter().chain(&pod.status.container_statuses) {
+            if is_failing(container) {
+                push(&mut wanted, &pod.metadata.name, &container.name, container.restart_count > 0, true);
+            }
+        }
+    }
+    let restarted = |pod: &str, container: &str| {
+        snapshot
+            .pods
+            .iter()
+            .find(|p| p.metadata.name == pod)
+            .into_iter()
+            .flat_map(|p| p.status.init_container_statuses.iter().chain(&p.status.container_statuses))
+            .any(|c| c.name == container && c.restart_count > 0)
     };
     for problem in &status.problems {
         if let (Some(pod), Some(container)) = (problem.object.strip_prefix("pod/"), &problem.container) {
-            push(&mut wanted, pod, container);
+            push(&mut wanted, pod, container, restarted(pod, container), false);
         }
     }
     for pod in &snapshot.pods {
@@ -171,14 +264,15 @@ pub fn logs_to_read(snapshot: &Snapshot, status: &Status) -> Vec<(String, String
             if container.restart_count > 0
                 && (is_git_sync(&container.name) || container.name == "wait-for-airflow-migrations")
             {
-                push(&mut wanted, &pod.metadata.name, &container.name);
+                push(&mut wanted, &pod.metadata.name, &container.name, true, false);
             }
         }
-        if status::component(&pod.metadata.labels) == "migrations" && pod.status.phase != "Succeeded" {
-            push(&mut wanted, &pod.metadata.name, "run-airflow-migrations");
+        if is_migration(&pod) && pod.status.phase != "Succeeded" {
+            let name = &pod.metadata.name;
+            push(&mut wanted, name, "run-airflow-migrations", restarted(name, "run-airflow-migrations"), false);
         }
     }
-    let has_git_sync_log = wanted.iter().any(|(_, container)| is_git_sync(container));
+    let has_git_sync_log = wanted.iter().any(|request| is_git_sync(&request.container));
     let runs_git_sync =
         |pod: &&Pod| pod.status.container_statuses.iter().any(|c| c.name == "git-sync" && c.state.running.is_some());
     // Prefer the pods `dags` looks into, so both commands talk about the same git-sync.
@@ -186,7 +280,7 @@ pub fn logs_to_read(snapshot: &Snapshot, status: &Status) -> Vec<(String, String
         snapshot.pods.iter().filter(|pod| status::component(&pod.metadata.labels) == *component).find(runs_git_sync)
     });
     if !has_git_sync_log && let Some(pod) = healthy_git_sync {
-        push(&mut wanted, &pod.metadata.name, "git-sync");
+        push(&mut wanted, &pod.metadata.name, "git-sync", false, false);
     }
     wanted
 }
@@ -280,34 +374,89 @@ pub fn match_findings(snapshot: &Snapshot, status: &Status, events: &[Event], lo
         if explained.contains(&key) || explained.contains(&problem.object) {
             continue;
         }
-        let log_line = problem.container.as_ref().and_then(|container| {
-            logs.iter()
-                .find(|log| {
-                    Some(log.pod.as_str()) == problem.object.strip_prefix("pod/") && &log.container == container
-                })
-                .and_then(|log| last_error_line(&log.lines))
+        let pod = problem.object.strip_prefix("pod/");
+        // The problem's container, or for a failed pod (no container of its own) the first
+        // container in it that failed and logged something.
+        let log = pod.and_then(|pod| {
+            logs.iter().filter(|log| log.pod == pod && !log.lines.is_empty()).find(|log| match &problem.container {
+                Some(container) => &log.container == container,
+                None => log.failing,
+            })
         });
+        let container = problem.container.clone().or_else(|| log.map(|log| log.container.clone()));
         let event = latest_warning(events, problem.object.split('/').nth(1).unwrap_or_default());
-        let evidence = log_line
-            .map(|line| evidence_text(&line))
+        let evidence = log
+            .and_then(|log| last_error_line(&log.lines))
             .or_else(|| problem.message.clone())
             .or_else(|| event.map(|e| format!("{}: {}", e.reason, e.message)))
+            .map(|text| evidence_text(&text))
             .unwrap_or_else(|| problem.reason.clone());
-        let seen = match &problem.container {
+        let seen = match &container {
             Some(container) => format!("{} ({container})", problem.object),
             None => problem.object.clone(),
         };
-        add(&mut findings, Finding {
-            id: "unknown".into(),
-            title: format!("a container is {}", problem.reason),
-            seen_in: vec![seen],
-            evidence,
-            cause: "not one of the known failures (shared/reference/failures.md)".into(),
-            fix: "read the evidence above and `kubectl describe` the object; `pod-inspect fix` restarts crash-looping pods once the cause is fixed".into(),
-        },
+        let title = match &container {
+            Some(container) => format!("container `{container}` is {}", problem.reason),
+            None => format!("`{}` is {}", problem.object, problem.reason),
+        };
+        let fix = unknown_fix(&snapshot.namespace, &problem.object, log);
+        add(
+            &mut findings,
+            Finding {
+                id: "unknown".into(),
+                title,
+                seen_in: vec![seen],
+                evidence,
+                cause: "not one of the known failures (shared/reference/failures.md)".into(),
+                fix,
+                log: log.map(|log| report_lines(&log.lines)).unwrap_or_default(),
+            },
         );
     }
+    attach_logs(&mut findings, snapshot, logs);
     findings
+}
+
+/// What to look at for a failure no rule knows: the whole log of the container (the report
+/// shows its last lines) and the object's events, then the way back.
+fn unknown_fix(namespace: &str, object: &str, log: Option<&ContainerLog>) -> String {
+    let then = "fix the cause in values.yaml and upgrade; `pod-inspect fix` then deletes the failed pods and jobs";
+    let (kind, name) = object.split_once('/').unwrap_or(("pod", object));
+    let describe = format!("`kubectl describe {kind} {name} --namespace {namespace}`");
+    match log {
+        Some(log) => format!(
+            "read the log lines below (all of them: `kubectl logs {} -c {} --namespace {namespace}{}`) and the pod's events ({describe}); {then}",
+            log.pod,
+            log.container,
+            if log.previous { " --previous" } else { "" },
+        ),
+        None => format!("read the evidence and the events of {describe}; {then}"),
+    }
+}
+
+/// Gives each finding without log lines those of the first failing container it was seen in
+/// (for `job/<name>`, a failing container of one of the job's pods).
+fn attach_logs(findings: &mut [Finding], snapshot: &Snapshot, logs: &[ContainerLog]) {
+    let failing_log = |seen: &str| -> Option<&ContainerLog> {
+        let mut candidates = logs.iter().filter(|log| log.failing && !log.lines.is_empty());
+        if let Some(job) = seen.strip_prefix("job/") {
+            return candidates.find(|log| pod_of_job(snapshot, &log.pod, job));
+        }
+        let (pod, container) = seen.strip_prefix("pod/")?.split_once(" (")?;
+        let container = container.strip_suffix(')')?;
+        candidates.find(|log| log.pod == pod && log.container == container)
+    };
+    for finding in findings.iter_mut().filter(|finding| finding.log.is_empty()) {
+        if let Some(log) = finding.seen_in.iter().find_map(|seen| failing_log(seen)) {
+            finding.log = report_lines(&log.lines);
+        }
+    }
+}
+
+/// Log lines as a report shows them: the last [`LOG_LINES`], each cut at a readable length.
+fn report_lines(lines: &[String]) -> Vec<String> {
+    let start = lines.len().saturating_sub(LOG_LINES);
+    lines[start..].iter().map(|line| cut(line)).collect()
 }
 
 /// Adds a finding, or, when the same failure was already found elsewhere, adds where.
@@ -333,6 +482,7 @@ fn known(failure: (&str, &str, &str), id: &str, seen: String, evidence: String) 
         evidence,
         cause: failure.1.into(),
         fix: failure.2.into(),
+        log: Vec::new(),
     }
 }
 
@@ -378,6 +528,7 @@ fn state_finding(snapshot: &Snapshot, problem: &Problem, events: &[Event]) -> Op
             evidence,
             cause,
             fix,
+            log: Vec::new(),
         });
     }
     let unbound = "unbound immediate PersistentVolumeClaims";
@@ -392,6 +543,7 @@ fn state_finding(snapshot: &Snapshot, problem: &Problem, events: &[Event]) -> Op
         evidence,
         cause: F14.1.into(),
         fix: F14.2.into(),
+        log: Vec::new(),
     })
 }
 
@@ -439,36 +591,30 @@ pub fn evidence_fragment(line: &str, pattern: &str) -> String {
     evidence_text(piece.trim_matches(|c: char| c.is_whitespace() || c == '"' || c == '\\' || c == '}' || c == '{'))
 }
 
-/// A log line as evidence: trimmed, and cut at a length a person can still read.
+/// A log line or message as evidence: passwords masked, trimmed, and cut at a length a
+/// person can still read.
 fn evidence_text(line: &str) -> String {
+    cut(redact::mask_passwords(line).trim())
+}
+
+/// `text` cut at a length a person can still read.
+fn cut(text: &str) -> String {
     const MAX: usize = 600;
-    let line = line.trim();
-    if line.chars().count() <= MAX {
-        return line.to_string();
+    if text.chars().count() <= MAX {
+        return text.to_string();
     }
-    let cut: String = line.chars().take(MAX).collect();
+    let cut: String = text.chars().take(MAX).collect();
     format!("{cut}...")
 }
 
-/// The YAML-ready report of `diagnose`.
-pub fn diagnosis_report(snapshot: &Snapshot, diagnosis: &Diagnosis) -> Value {
-    json!({
-        "release": snapshot.release,
-        "namespace": snapshot.namespace,
-        "healthy": diagnosis.status.healthy,
-        "findings": diagnosis.findings.iter().map(finding_report).collect::<Vec<_>>(),
-    })
-}
-
-pub fn finding_report(finding: &Finding) -> Value {
-    json!({
-        "id": finding.id,
-        "title": finding.title,
-        "seen_in": finding.seen_in,
-        "evidence": finding.evidence,
-        "cause": finding.cause,
-        "fix": finding.fix,
-    })
+/// The report of `diagnose`.
+pub fn report(snapshot: &Snapshot, diagnosis: &Diagnosis) -> DiagnosisReport {
+    DiagnosisReport {
+        release: snapshot.release.clone(),
+        namespace: snapshot.namespace.clone(),
+        healthy: diagnosis.status.healthy,
+        findings: diagnosis.findings.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -479,6 +625,8 @@ mod tests {
         let logs = vec![ContainerLog {
             pod: "airflow-worker-0".into(),
             container: "git-sync-init".into(),
+            previous: false,
+            failing: false,
             lines: vec![log_line.into()],
         }];
         let snapshot = Snapshot::default();
@@ -508,5 +656,73 @@ mod tests {
         check("setting --ref from deprecated --branch", "F7");
         check("TimeoutError: There are still unapplied migrations after 60 seconds", "F11");
         check("@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @", "F3");
+    }
+
+    fn migration_pods() -> Snapshot {
+        let pods: Vec<Pod> = serde_json::from_value(serde_json::json!([
+            {"metadata": {"name": "mig-a", "labels": {"component": "run-airflow-migrations", "job-name": "mig"}},
+             "status": {"phase": "Failed", "containerStatuses": [{"name": "run-airflow-migrations",
+                "state": {"terminated": {"exitCode": 1, "reason": "Error"}}}]}},
+            {"metadata": {"name": "worker-0", "labels": {"component": "worker"}},
+             "status": {"phase": "Pending", "initContainerStatuses": [
+                {"name": "git-sync-init", "restartCount": 3, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                 "lastState": {"terminated": {"exitCode": 128}}},
+                {"name": "other", "state": {"waiting": {"reason": "CreateContainerConfigError"}}}]}}
+        ]))
+        .expect("pods json");
+        Snapshot { release: "airflow".into(), namespace: "airflow".into(), pods, jobs: Vec::new() }
+    }
+
+    #[test]
+    fn failing_containers_are_read_first_and_a_restarted_one_from_its_last_run() {
+        let snapshot = migration_pods();
+        let wanted = logs_to_read(&snapshot, &status::evaluate(&snapshot));
+        let request = |pod: &str, container: &str, previous, failing| LogRequest {
+            pod: pod.into(),
+            container: container.into(),
+            previous,
+            failing,
+        };
+        assert_eq!(
+            wanted,
+            [
+                request("mig-a", "run-airflow-migrations", false, true),
+                request("worker-0", "git-sync-init", true, true),
+                request("worker-0", "other", false, false),
+            ]
+        );
+        assert_eq!(log_args(&wanted[1]), ["logs", "worker-0", "-c", "git-sync-init", "--tail=20", "--previous"]);
+    }
+
+    #[test]
+    fn an_unknown_failed_pod_shows_its_failed_container_s_log() {
+        let snapshot = migration_pods();
+        let status = status::evaluate(&snapshot);
+        let lines: Vec<String> = (0..30)
+            .map(|n| format!("line {n}"))
+            .chain([
+                "Connecting to postgresql://postgres:Xk9v@db:5432/postgres".to_string(),
+                r#"FATAL:  password authentication failed for user "postgres""#.to_string(),
+            ])
+            .map(|line| redact::mask_passwords(&line))
+            .collect();
+        let log = ContainerLog {
+            pod: "mig-a".into(),
+            container: "run-airflow-migrations".into(),
+            previous: false,
+            failing: true,
+            lines,
+        };
+        let findings = match_findings(&snapshot, &status, &[], &[log]);
+        let unknown = findings.iter().find(|f| f.seen_in == ["pod/mig-a (run-airflow-migrations)"]).expect("finding");
+        assert_eq!(unknown.id, "unknown");
+        assert_eq!(unknown.evidence, r#"FATAL:  password authentication failed for user "postgres""#);
+        assert_eq!(unknown.log.len(), LOG_LINES);
+        assert_eq!(unknown.log[LOG_LINES - 2], "Connecting to postgresql://postgres:***@db:5432/postgres");
+        assert!(
+            unknown.fix.contains("kubectl logs mig-a -c run-airflow-migrations --namespace airflow"),
+            "{}",
+            unknown.fix
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! `fernet-key`: the release's Fernet key, decoded from its Secret. Shown only on request.
 
 use airflow_kit_core::Error;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::kubectl::Kubectl;
 
@@ -12,8 +12,16 @@ pub fn fernet_secret_name(release: &str) -> String {
 
 pub const FERNET_DATA_KEY: &str = "fernet-key";
 
+/// The report of `fernet-key`: the only report that shows a secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FernetKeyReport {
+    /// The Secret it was read from.
+    pub secret: String,
+    pub fernet_key: String,
+}
+
 /// Reads `<release>-fernet-key` and returns the report holding the decoded key.
-pub fn fernet_key_report(kubectl: &Kubectl, release: &str) -> Result<Value, Error> {
+pub fn fernet_key_report(kubectl: &Kubectl, release: &str) -> Result<FernetKeyReport, Error> {
     let name = fernet_secret_name(release);
     let data = kubectl.read_secret(&name)?;
     let bytes = data.get(FERNET_DATA_KEY).ok_or_else(|| {
@@ -24,5 +32,5 @@ pub fn fernet_key_report(kubectl: &Kubectl, release: &str) -> Result<Value, Erro
         Error::no(format!("secret `{name}` key `{FERNET_DATA_KEY}` is not text"))
             .with_hint("a Fernet key is 44 characters of URL-safe base64")
     })?;
-    Ok(json!({ "secret": name, "fernet_key": key.trim_end() }))
+    Ok(FernetKeyReport { fernet_key: key.trim_end().to_string(), secret: name })
 }

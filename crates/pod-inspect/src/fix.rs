@@ -3,7 +3,7 @@
 //! exact name, so nothing outside the release can ever be touched.
 
 use airflow_kit_core::Error;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::kubectl::Kubectl;
 use crate::model::Pod;
@@ -24,6 +24,37 @@ pub struct Plan {
     pub actions: Vec<Action>,
     /// Objects that are broken but that deleting would not help, with why.
     pub skipped: Vec<(String, String)>,
+}
+
+/// The report of `fix`: what it deletes (or would), and what it leaves alone and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FixReport {
+    pub release: String,
+    pub namespace: String,
+    /// True when the deletes ran (`--yes`, or confirmed).
+    pub deleted: bool,
+    pub actions: Vec<ActionReport>,
+    pub skipped: Vec<SkippedReport>,
+}
+
+/// One delete of [`FixReport`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionReport {
+    /// `job/<name>` or `pod/<name>`.
+    pub object: String,
+    pub reason: String,
+    /// The kubectl command line, as a person would type it.
+    pub command: String,
+    /// `deleted` or `failed: ...`, only after deleting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+}
+
+/// An object `fix` leaves alone on purpose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedReport {
+    pub object: String,
+    pub why: String,
 }
 
 pub fn plan(snapshot: &Snapshot) -> Plan {
@@ -84,18 +115,28 @@ pub fn apply(kubectl: &Kubectl, plan: &Plan) -> Vec<(Action, Result<String, Erro
         .collect()
 }
 
-pub fn plan_report(kubectl: &Kubectl, snapshot: &Snapshot, plan: &Plan, deleted: bool) -> Value {
-    json!({
-        "release": snapshot.release,
-        "namespace": snapshot.namespace,
-        "deleted": deleted,
-        "actions": plan.actions.iter().map(|action| json!({
-            "object": action.object,
-            "reason": action.reason,
-            "command": kubectl.display(&action.args),
-        })).collect::<Vec<_>>(),
-        "skipped": plan.skipped.iter().map(|(object, why)| json!({"object": object, "why": why})).collect::<Vec<_>>(),
-    })
+/// The report of `plan` (no `result` yet: [`ActionReport::result`] is set per delete that ran).
+pub fn plan_report(kubectl: &Kubectl, snapshot: &Snapshot, plan: &Plan, deleted: bool) -> FixReport {
+    FixReport {
+        release: snapshot.release.clone(),
+        namespace: snapshot.namespace.clone(),
+        deleted,
+        actions: plan
+            .actions
+            .iter()
+            .map(|action| ActionReport {
+                object: action.object.clone(),
+                reason: action.reason.clone(),
+                command: kubectl.display(&action.args),
+                result: None,
+            })
+            .collect(),
+        skipped: plan
+            .skipped
+            .iter()
+            .map(|(object, why)| SkippedReport { object: object.clone(), why: why.clone() })
+            .collect(),
+    }
 }
 
 /// `kubectl delete KIND` of one object, selected both by this release's labels and by name:

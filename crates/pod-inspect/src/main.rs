@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use airflow_kit_core::cli::{finish, say, write_stdout};
-use airflow_kit_core::{Error, ExitCode, json_to_yaml};
+use airflow_kit_core::process::{find_kubectl, find_on_path};
+use airflow_kit_core::report::to_yaml;
+use airflow_kit_core::{Error, ExitCode};
 use clap::Parser;
 use pod_inspect::cli::{Cli, Command, TOOL};
 use pod_inspect::{Kubectl, dags, diagnose, fernet, fix, status, ui, wait};
@@ -17,49 +19,53 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Error> {
-    let program = airflow_kit_core::process::find_kubectl(false, airflow_kit_core::process::find_on_path)?;
-    let kubectl = Kubectl {
-        program,
-        kubeconfig: cli.kubeconfig,
-        context: cli.context,
-        namespace: cli.namespace,
-        timeout: cli.request_timeout,
-    };
-    let release = cli.release;
+    // `--microk8s` picks `microk8s kubectl` even when `kubectl` is on PATH.
+    let program = find_kubectl(cli.cluster.microk8s, find_on_path)?;
+    let kubectl = Kubectl::new(program, &cli.cluster, cli.request_timeout);
+    let release = cli.cluster.release;
     match cli.command {
-        Command::Status => {
+        Command::Status(_) => {
             let snapshot = status::fetch(&kubectl, &release)?;
             let result = status::evaluate(&snapshot);
-            write_stdout(&status::status_report(&snapshot, &result))?;
+            write_stdout(&status::emit(&status::report(&snapshot, &result))?)?;
             Ok(if result.healthy { ExitCode::Success } else { ExitCode::No })
         }
-        Command::Wait { timeout, interval } => run_wait(&kubectl, wait::WaitConfig { release, timeout, interval }),
-        Command::Dags { pod, sub_path } => {
+        Command::Wait(args) => {
+            run_wait(&kubectl, wait::WaitConfig { release, timeout: args.timeout, interval: args.interval })
+        }
+        Command::Dags(args) => {
             let snapshot = status::fetch(&kubectl, &release)?;
-            let result = dags::check_dags(&kubectl, &snapshot, &dags::DagsConfig { release, pod, sub_path })?;
-            print(&result.report)?;
+            let config = dags::DagsConfig { release, pod: args.pod, sub_path: args.sub_path };
+            let result = dags::check_dags(&kubectl, &snapshot, &config)?;
+            write_stdout(&to_yaml(&result.report)?)?;
             Ok(if result.ok { ExitCode::Success } else { ExitCode::No })
         }
-        Command::Diagnose => {
+        Command::Diagnose(_) => {
             let snapshot = status::fetch(&kubectl, &release)?;
             let diagnosis = diagnose::diagnose(&kubectl, &snapshot)?;
-            print(&diagnose::diagnosis_report(&snapshot, &diagnosis))?;
-            for finding in &diagnosis.findings {
-                say(TOOL, &format!("{}: {}; fix: {}", finding.id, finding.title, finding.fix));
-            }
+            write_stdout(&to_yaml(&diagnose::report(&snapshot, &diagnosis))?)?;
+            say_findings(&diagnosis.findings);
             Ok(if diagnosis.findings.is_empty() { ExitCode::Success } else { ExitCode::No })
         }
-        Command::Fix { yes } => run_fix(&kubectl, &release, yes),
-        Command::FernetKey => {
-            print(&fernet::fernet_key_report(&kubectl, &release)?)?;
+        Command::Fix(args) => run_fix(&kubectl, &release, args.yes),
+        Command::FernetKey(_) => {
+            write_stdout(&to_yaml(&fernet::fernet_key_report(&kubectl, &release)?)?)?;
             Ok(ExitCode::Success)
         }
-        Command::Ui { port, address } => run_ui(&kubectl, ui::UiConfig { release, port, address }),
+        Command::Ui(args) => run_ui(&kubectl, ui::UiConfig { release, port: args.port, address: args.address }),
     }
 }
 
-fn print(report: &serde_json::Value) -> Result<(), Error> {
-    write_stdout(&json_to_yaml(report))
+/// Each finding on stderr: what, the line that proves it (where it was seen), and the fix.
+fn say_findings(findings: &[diagnose::Finding]) {
+    for finding in findings {
+        say(TOOL, &format!("{}: {}; fix: {}", finding.id, finding.title, finding.fix));
+        let seen = finding.seen_in.first().map(String::as_str).unwrap_or("the release");
+        // The evidence is one line in the report; on stderr keep it one line per `say` line.
+        for line in finding.evidence.lines() {
+            say(TOOL, &format!("  evidence ({seen}): {line}"));
+        }
+    }
 }
 
 fn run_wait(kubectl: &Kubectl, config: wait::WaitConfig) -> Result<ExitCode, Error> {
@@ -93,37 +99,23 @@ fn run_wait(kubectl: &Kubectl, config: wait::WaitConfig) -> Result<ExitCode, Err
     if terminal {
         let _ = write!(std::io::stderr(), "\r\x1b[2K");
     }
-    match outcome? {
+    let (snapshot, diagnosis, reason) = match outcome? {
         wait::Outcome::Healthy(snapshot, result) => {
             say(TOOL, &format!("release `{}` is healthy", config.release));
-            write_stdout(&status::status_report(&snapshot, &result))?;
-            Ok(ExitCode::Success)
+            write_stdout(&status::emit(&status::report(&snapshot, &result))?)?;
+            return Ok(ExitCode::Success);
         }
         wait::Outcome::Failed(snapshot, diagnosis) => {
             say(TOOL, "stopped waiting: this failure will not heal by waiting");
-            report_diagnosis(&snapshot, &diagnosis, "failed")
+            (snapshot, diagnosis, wait::StopReason::Failed)
         }
         wait::Outcome::TimedOut(snapshot, diagnosis) => {
-            say(TOOL, &format!("timed out after {}s", config.timeout.as_secs()));
-            report_diagnosis(&snapshot, &diagnosis, "timed_out")
+            say(TOOL, &format!("timed out after {}", airflow_kit_core::duration::format(config.timeout)));
+            (snapshot, diagnosis, wait::StopReason::TimedOut)
         }
-    }
-}
-
-fn report_diagnosis(
-    snapshot: &status::Snapshot,
-    diagnosis: &diagnose::Diagnosis,
-    outcome: &str,
-) -> Result<ExitCode, Error> {
-    let mut report = diagnose::diagnosis_report(snapshot, diagnosis);
-    report["outcome"] = serde_json::json!(outcome);
-    report["problems"] = serde_json::Value::Array(
-        diagnosis.status.problems.iter().map(|problem| status::problem_report(problem).to_json()).collect(),
-    );
-    for finding in &diagnosis.findings {
-        say(TOOL, &format!("{}: {}; fix: {}", finding.id, finding.title, finding.fix));
-    }
-    print(&report)?;
+    };
+    say_findings(&diagnosis.findings);
+    write_stdout(&to_yaml(&wait::stopped_report(&snapshot, &diagnosis, reason))?)?;
     Ok(ExitCode::No)
 }
 
@@ -132,7 +124,7 @@ fn run_fix(kubectl: &Kubectl, release: &str, yes: bool) -> Result<ExitCode, Erro
     let plan = fix::plan(&snapshot);
     if plan.actions.is_empty() {
         say(TOOL, "nothing to delete: no failed migration job and no failed or crash-looping pod");
-        print(&fix::plan_report(kubectl, &snapshot, &plan, false))?;
+        write_stdout(&to_yaml(&fix::plan_report(kubectl, &snapshot, &plan, false))?)?;
         return Ok(ExitCode::Success);
     }
     if !yes {
@@ -142,27 +134,27 @@ fn run_fix(kubectl: &Kubectl, release: &str, yes: bool) -> Result<ExitCode, Erro
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         if !interactive || !confirm(&format!("delete these {} objects?", plan.actions.len())) {
             say(TOOL, "nothing deleted; run `pod-inspect fix --yes` to delete");
-            print(&fix::plan_report(kubectl, &snapshot, &plan, false))?;
+            write_stdout(&to_yaml(&fix::plan_report(kubectl, &snapshot, &plan, false))?)?;
             return Ok(ExitCode::Success);
         }
     }
     let results = fix::apply(kubectl, &plan);
     let mut report = fix::plan_report(kubectl, &snapshot, &plan, true);
     let mut failures = 0;
-    for (index, (action, result)) in results.iter().enumerate() {
+    for ((action, result), reported) in results.iter().zip(report.actions.iter_mut()) {
         match result {
             Ok(output) => {
                 say(TOOL, &format!("deleted {}: {output}", action.object));
-                report["actions"][index]["result"] = serde_json::json!("deleted");
+                reported.result = Some("deleted".into());
             }
             Err(error) => {
                 failures += 1;
                 let _ = std::io::stderr().write_all(error.render(TOOL).as_bytes());
-                report["actions"][index]["result"] = serde_json::json!(format!("failed: {}", error.message));
+                reported.result = Some(format!("failed: {}", error.message));
             }
         }
     }
-    print(&report)?;
+    write_stdout(&to_yaml(&report)?)?;
     if failures > 0 {
         return Err(Error::external(format!("{failures} of {} deletes failed", results.len()))
             .with_hint("see kubectl's messages above; run `pod-inspect fix` again once fixed"));
@@ -185,7 +177,7 @@ fn run_ui(kubectl: &Kubectl, config: ui::UiConfig) -> Result<ExitCode, Error> {
     for warning in &plan.warnings {
         say(TOOL, warning);
     }
-    print(&ui::plan_report(kubectl, &config, &plan))?;
+    write_stdout(&to_yaml(&ui::plan_report(kubectl, &config, &plan))?)?;
     let Some(args) = &plan.forward else {
         say(TOOL, &format!("`svc/{}` is a NodePort service: open {}", plan.service, plan.url));
         return Ok(ExitCode::Success);

@@ -1,8 +1,10 @@
 //! `status`: every pod and job of the release, what state each container is in, and whether
 //! the whole release is healthy.
 
-use airflow_kit_core::yaml::emit_entry;
-use airflow_kit_core::{Error, Mapping, Node, NodeKind, Scalar, ScalarStyle};
+use airflow_kit_core::report_node::to_node;
+use airflow_kit_core::yaml::emit_document;
+use airflow_kit_core::{Error, Mapping, Node, NodeKind};
+use serde::{Deserialize, Serialize};
 
 use crate::kubectl::Kubectl;
 use crate::model::{ContainerStatus, Job, List, Pod};
@@ -16,19 +18,22 @@ pub struct Snapshot {
     pub jobs: Vec<Job>,
 }
 
-/// One thing that keeps the release from being healthy.
-#[derive(Debug, Clone, PartialEq)]
+/// One thing that keeps the release from being healthy; `status`, `wait` and `diagnose`
+/// report it as it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Problem {
     /// `pod/<name>` or `job/<name>`.
     pub object: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
     pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// True when waiting cannot make it go away (a pull error, a failed job).
     pub terminal: bool,
 }
 
-/// The computed status: data first; printing is [`status_report`].
+/// The computed status: data first; the report is [`report`], printed by [`emit`].
 #[derive(Debug, Clone)]
 pub struct Status {
     pub healthy: bool,
@@ -204,78 +209,128 @@ pub fn display_status(pod: &Pod) -> String {
     pod.status.phase.clone()
 }
 
-/// The report of `status` as YAML text (field names documented in README.md). Core's emitter
-/// writes every entry; the sequences go one item at a time, each as a one-item entry whose
-/// `key:` line is kept only for the first item. The text is the same as emitting the whole
-/// tree at once, but a 1,000-pod report never holds a tree of 40,000 nodes: building and
-/// freeing that tree cost more than parsing kubectl's output.
-pub fn status_report(snapshot: &Snapshot, status: &Status) -> String {
-    let mut out = String::with_capacity(1024 * (1 + snapshot.pods.len()));
-    push_entry(&mut out, "release", &Node::string(snapshot.release.as_str()));
-    push_entry(&mut out, "namespace", &Node::string(snapshot.namespace.as_str()));
-    push_entry(&mut out, "healthy", &Node::bool(status.healthy));
-    push_sequence_entry(&mut out, "pods", snapshot.pods.iter().map(pod_report));
-    push_sequence_entry(&mut out, "jobs", snapshot.jobs.iter().map(job_report));
-    push_sequence_entry(&mut out, "problems", status.problems.iter().map(problem_report));
-    push_sequence_entry(&mut out, "not_ready", status.not_ready.iter().map(|name| Node::string(name.as_str())));
-    out
+/// The report of `status` (and of `wait` when the release is healthy). Field names and order
+/// are the stable ones of README.md; the install reads it back with core's
+/// `report::from_yaml::<StatusReport>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusReport {
+    pub release: String,
+    pub namespace: String,
+    pub healthy: bool,
+    pub pods: Vec<PodReport>,
+    pub jobs: Vec<JobReport>,
+    pub problems: Vec<Problem>,
+    /// Pods and jobs that are still starting.
+    pub not_ready: Vec<String>,
 }
 
-/// A top-level `key: value` of a report, as `emit_document` writes each entry of a mapping.
-fn push_entry(out: &mut String, key: &str, value: &Node) {
-    out.push_str(&emit_entry(&report_key(key), value, 0));
+/// One pod of [`StatusReport`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PodReport {
+    pub name: String,
+    /// The chart's component (scheduler, worker, api-server, migrations, postgresql, ...).
+    pub component: String,
+    pub phase: String,
+    /// kubectl's STATUS column (`Running`, `Init:0/2`, `Init:CrashLoopBackOff`, ...).
+    pub status: String,
+    /// Ready containers of all containers, `"2/3"`.
+    pub ready: String,
+    pub restarts: i64,
+    pub containers: Vec<ContainerReport>,
 }
 
-/// A top-level `key:` and its sequence, one item at a time (see [`status_report`]).
-fn push_sequence_entry(out: &mut String, key: &str, items: impl Iterator<Item = Node>) {
-    let key = report_key(key);
-    let mut first = true;
-    for item in items {
-        let entry = emit_entry(&key, &Node::sequence(vec![item]), 0);
-        if first {
-            out.push_str(&entry);
-            first = false;
-        } else if let Some((_key_line, item_lines)) = entry.split_once('\n') {
-            // A non-empty sequence starts on the line after `key:`; the rest is the item.
+/// One container of [`PodReport`]: init containers first, in the pod's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerReport {
+    pub name: String,
+    pub init: bool,
+    /// `running`, `waiting`, `terminated`, or `unknown` when the kubelet reported nothing yet.
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    /// Absent while the kubelet has reported nothing for the container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restarts: Option<i64>,
+}
+
+/// One job of [`StatusReport`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobReport {
+    pub name: String,
+    pub component: String,
+    /// `complete`, `failed` or `running`.
+    pub state: String,
+    pub succeeded: i64,
+    pub failed: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The report of what [`fetch`] read and [`evaluate`] decided.
+pub fn report(snapshot: &Snapshot, status: &Status) -> StatusReport {
+    StatusReport {
+        release: snapshot.release.clone(),
+        namespace: snapshot.namespace.clone(),
+        healthy: status.healthy,
+        pods: snapshot.pods.iter().map(pod_report).collect(),
+        jobs: snapshot.jobs.iter().map(job_report).collect(),
+        problems: status.problems.clone(),
+        not_ready: status.not_ready.clone(),
+    }
+}
+
+/// [`StatusReport`] as YAML text, the same text as core's `report::to_yaml` of the whole report
+/// (a test holds them equal), written one list item at a time: each pod becomes a tree alone
+/// (core's `report_node::to_node`, the tree `to_yaml` builds, without its JSON step) and is
+/// emitted by core's emitter as a one-item `pods:` list whose `pods:` line is kept only for
+/// the first. A 1,000-pod report then never exists as one JSON value and one YAML tree of
+/// 40,000 nodes: building and freeing those cost more than parsing kubectl's output.
+pub fn emit(report: &StatusReport) -> Result<String, Error> {
+    /// The leading scalar fields of [`StatusReport`], in its order.
+    #[derive(Serialize)]
+    struct Head<'a> {
+        release: &'a str,
+        namespace: &'a str,
+        healthy: bool,
+    }
+    let mut out = String::with_capacity(1024 * (1 + report.pods.len()));
+    let head = Head { release: &report.release, namespace: &report.namespace, healthy: report.healthy };
+    out.push_str(&emit_document(&to_node(&head)?));
+    push_sequence(&mut out, "pods", &report.pods)?;
+    push_sequence(&mut out, "jobs", &report.jobs)?;
+    push_sequence(&mut out, "problems", &report.problems)?;
+    push_sequence(&mut out, "not_ready", &report.not_ready)?;
+    Ok(out)
+}
+
+/// A top-level `key:` and its list, one item at a time (see [`emit`]).
+fn push_sequence<T: Serialize>(out: &mut String, key: &str, items: &[T]) -> Result<(), Error> {
+    let entry = |items: Vec<Node>| {
+        let mut mapping = Mapping::default();
+        mapping.insert(key, Node::sequence(items));
+        emit_document(&Node::new(NodeKind::Mapping(mapping)))
+    };
+    if items.is_empty() {
+        out.push_str(&entry(Vec::new()));
+        return Ok(());
+    }
+    for (index, item) in items.iter().enumerate() {
+        let text = entry(vec![to_node(item)?]);
+        if index == 0 {
+            out.push_str(&text);
+        } else if let Some((_key_line, item_lines)) = text.split_once('\n') {
+            // A non-empty list starts on the line after `key:`; the rest is the item.
             out.push_str(item_lines);
         }
     }
-    if first {
-        push_entry(out, key.text.as_str(), &Node::sequence(Vec::new()));
-    }
+    Ok(())
 }
 
-/// A report key as a tool makes it: the emitter chooses its quoting.
-fn report_key(key: &str) -> Scalar {
-    Scalar { text: key.to_string(), style: ScalarStyle::Auto, tag: None }
-}
-
-/// One problem of the report; `wait` and `diagnose` show the same fields.
-pub fn problem_report(problem: &Problem) -> Node {
-    let mut value = mapping_with_capacity(5);
-    value.insert("object", Node::string(problem.object.as_str()));
-    if let Some(container) = &problem.container {
-        value.insert("container", Node::string(container.as_str()));
-    }
-    value.insert("reason", Node::string(problem.reason.as_str()));
-    if let Some(message) = &problem.message {
-        value.insert("message", Node::string(message.as_str()));
-    }
-    value.insert("terminal", Node::bool(problem.terminal));
-    mapping_node(value)
-}
-
-/// A report mapping sized for its fields up front: growing thousands of small maps one
-/// reallocation at a time showed up in profiles.
-fn mapping_with_capacity(fields: usize) -> Mapping {
-    Mapping { entries: indexmap::IndexMap::with_capacity(fields) }
-}
-
-fn mapping_node(mapping: Mapping) -> Node {
-    Node::new(NodeKind::Mapping(mapping))
-}
-
-fn pod_report(pod: &Pod) -> Node {
+fn pod_report(pod: &Pod) -> PodReport {
     let statuses = &pod.status.container_statuses;
     let ready = statuses.iter().filter(|s| s.ready).count();
     let total = pod.spec.containers.len().max(statuses.len());
@@ -287,44 +342,45 @@ fn pod_report(pod: &Pod) -> Node {
     for spec in &pod.spec.containers {
         containers.push(container_report(&spec.name, false, find(statuses, &spec.name)));
     }
-    let mut value = mapping_with_capacity(7);
-    value.insert("name", Node::string(pod.metadata.name.as_str()));
-    value.insert("component", Node::string(component(&pod.metadata.labels)));
-    value.insert("phase", Node::string(pod.status.phase.as_str()));
-    value.insert("status", Node::string(display_status(pod)));
-    value.insert("ready", Node::string(format!("{ready}/{total}")));
-    value.insert("restarts", Node::int(restarts));
-    value.insert("containers", Node::sequence(containers));
-    mapping_node(value)
+    PodReport {
+        name: pod.metadata.name.clone(),
+        component: component(&pod.metadata.labels),
+        phase: pod.status.phase.clone(),
+        status: display_status(pod),
+        ready: format!("{ready}/{total}"),
+        restarts,
+        containers,
+    }
 }
 
 fn find<'a>(statuses: &'a [ContainerStatus], name: &str) -> Option<&'a ContainerStatus> {
     statuses.iter().find(|s| s.name == name)
 }
 
-fn container_report(name: &str, init: bool, status: Option<&ContainerStatus>) -> Node {
-    let mut value = mapping_with_capacity(7);
-    value.insert("name", Node::string(name));
-    value.insert("init", Node::bool(init));
-    let Some(status) = status else {
-        value.insert("state", Node::string("unknown"));
-        return mapping_node(value);
+fn container_report(name: &str, init: bool, status: Option<&ContainerStatus>) -> ContainerReport {
+    let mut report = ContainerReport {
+        name: name.to_string(),
+        init,
+        state: "unknown".into(),
+        reason: None,
+        exit_code: None,
+        ready: None,
+        restarts: None,
     };
-    value.insert("state", Node::string(status.state.name()));
+    let Some(status) = status else {
+        return report;
+    };
+    report.state = status.state.name().into();
     if let Some(detail) = status.state.detail() {
-        if let Some(reason) = &detail.reason {
-            value.insert("reason", Node::string(reason.as_str()));
-        }
-        if let Some(code) = detail.exit_code {
-            value.insert("exit_code", Node::int(code));
-        }
+        report.reason = detail.reason.clone();
+        report.exit_code = detail.exit_code;
     }
-    value.insert("ready", Node::bool(status.ready));
-    value.insert("restarts", Node::int(status.restart_count));
-    mapping_node(value)
+    report.ready = Some(status.ready);
+    report.restarts = Some(status.restart_count);
+    report
 }
 
-fn job_report(job: &Job) -> Node {
+fn job_report(job: &Job) -> JobReport {
     let state = if job.has_failed() {
         "failed"
     } else if job.is_complete() {
@@ -332,16 +388,14 @@ fn job_report(job: &Job) -> Node {
     } else {
         "running"
     };
-    let mut value = mapping_with_capacity(6);
-    value.insert("name", Node::string(job.metadata.name.as_str()));
-    value.insert("component", Node::string(component(&job.metadata.labels)));
-    value.insert("state", Node::string(state));
-    value.insert("succeeded", Node::int(job.status.succeeded));
-    value.insert("failed", Node::int(job.status.failed));
-    if let Some(reason) = job.status.conditions.iter().find(|c| c.kind == "Failed").and_then(|c| c.reason.as_deref()) {
-        value.insert("reason", Node::string(reason));
+    JobReport {
+        name: job.metadata.name.clone(),
+        component: component(&job.metadata.labels),
+        state: state.into(),
+        succeeded: job.status.succeeded,
+        failed: job.status.failed,
+        reason: job.status.conditions.iter().find(|c| c.kind == "Failed").and_then(|c| c.reason.clone()),
     }
-    mapping_node(value)
 }
 
 #[cfg(test)]
@@ -387,30 +441,18 @@ mod tests {
         check(json!({"status": {"phase": "Succeeded"}}), "Completed", &[]);
     }
 
-    /// The whole report as one tree, emitted at once: what `status_report` streams must be
-    /// exactly this text.
-    fn report_as_one_tree(snapshot: &Snapshot, status: &Status) -> String {
-        let mut report = Mapping::default();
-        report.insert("release", Node::string(snapshot.release.as_str()));
-        report.insert("namespace", Node::string(snapshot.namespace.as_str()));
-        report.insert("healthy", Node::bool(status.healthy));
-        report.insert("pods", Node::sequence(snapshot.pods.iter().map(pod_report).collect()));
-        report.insert("jobs", Node::sequence(snapshot.jobs.iter().map(job_report).collect()));
-        report.insert("problems", Node::sequence(status.problems.iter().map(problem_report).collect()));
-        let not_ready = status.not_ready.iter().map(|name| Node::string(name.as_str())).collect();
-        report.insert("not_ready", Node::sequence(not_ready));
-        airflow_kit_core::yaml::emit_document(&Node::new(NodeKind::Mapping(report)))
-    }
-
+    /// What `emit` streams must be exactly core's `to_yaml` of the whole report, and it must
+    /// read back into the same report.
     fn check_report(snapshot: &Snapshot) -> String {
-        let status = evaluate(snapshot);
-        let streamed = status_report(snapshot, &status);
-        assert_eq!(streamed, report_as_one_tree(snapshot, &status));
+        let report = report(snapshot, &evaluate(snapshot));
+        let streamed = emit(&report).expect("emits");
+        assert_eq!(streamed, airflow_kit_core::report::to_yaml(&report).expect("emits whole"));
+        assert_eq!(airflow_kit_core::report::from_yaml::<StatusReport>(&streamed, "status").expect("reads"), report);
         streamed
     }
 
     #[test]
-    fn streamed_report_is_the_whole_tree_emitted_at_once() {
+    fn streamed_report_is_the_whole_report_emitted_at_once() {
         let empty = check_report(&Snapshot { release: "yes".into(), namespace: "on".into(), ..Snapshot::default() });
         assert_eq!(
             empty,
@@ -433,6 +475,32 @@ mod tests {
         let report = check_report(&snapshot);
         assert!(report.contains("\n  - name: \"null\"\n"), "{report}");
         assert!(report.contains("    message: |-\n      back-off 5m0s\n      restarting: #2\n"), "{report}");
+    }
+
+    /// The fixtures' real kubectl output, every set: streamed = whole, and read back equal.
+    #[test]
+    fn fixture_reports_stream_and_read_back() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/pod-inspect");
+        let mut checked = 0;
+        for set in [
+            "healthy-af2",
+            "healthy-af3",
+            "f4-publickey",
+            "f11-f12-migration-failed",
+            "f16-image",
+            "unknown-migration-failed",
+        ] {
+            let read = |name: &str| std::fs::read(root.join(set).join(name)).ok();
+            let Some(pods) = read("pods.json") else { continue };
+            let pods: crate::model::List<Pod> = serde_json::from_slice(&pods).expect("pods json");
+            let jobs: crate::model::List<Job> =
+                read("jobs.json").map(|j| serde_json::from_slice(&j).expect("jobs json")).unwrap_or_default();
+            let snapshot =
+                Snapshot { release: "airflow".into(), namespace: "airflow".into(), pods: pods.items, jobs: jobs.items };
+            check_report(&snapshot);
+            checked += 1;
+        }
+        assert_eq!(checked, 6, "every fixture set was found");
     }
 
     #[test]

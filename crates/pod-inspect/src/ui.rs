@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use airflow_kit_core::{Error, process};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::kubectl::Kubectl;
 use crate::model::{Job, List, Node, Service};
@@ -107,20 +107,36 @@ pub fn plan(kubectl: &Kubectl, config: &UiConfig) -> Result<UiPlan, Error> {
     })
 }
 
-pub fn plan_report(kubectl: &Kubectl, config: &UiConfig, plan: &UiPlan) -> Value {
-    let mut report = json!({
-        "release": config.release,
-        "namespace": kubectl.namespace,
-        "service": plan.service,
-        "airflow": plan.airflow,
-        "url": plan.url,
-    });
-    if let Some(args) = &plan.forward {
-        report["address"] = json!(config.address);
-        report["port"] = json!(config.port);
-        report["command"] = json!(kubectl.display(args));
+/// The report of `ui`: where the UI is, and for a port-forward how it is reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UiReport {
+    pub release: String,
+    pub namespace: String,
+    pub service: String,
+    /// The Airflow major: `"2"` (webserver) or `"3"` (api-server).
+    pub airflow: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// The port-forward command line, as a person would type it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
+pub fn plan_report(kubectl: &Kubectl, config: &UiConfig, plan: &UiPlan) -> UiReport {
+    let forward = plan.forward.as_ref();
+    UiReport {
+        release: config.release.clone(),
+        namespace: kubectl.namespace.clone(),
+        service: plan.service.clone(),
+        airflow: plan.airflow.to_string(),
+        url: plan.url.clone(),
+        address: forward.map(|_| config.address.clone()),
+        port: forward.map(|_| config.port),
+        command: forward.map(|args| kubectl.display(args)),
     }
-    report
 }
 
 /// Runs the port-forward until it ends or `stop` is set (Ctrl-C), then stops it cleanly:

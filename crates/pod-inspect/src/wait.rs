@@ -3,10 +3,11 @@
 use std::time::{Duration, Instant};
 
 use airflow_kit_core::{Error, ExitCode};
+use serde::{Deserialize, Serialize};
 
-use crate::diagnose::{self, Diagnosis};
+use crate::diagnose::{self, Diagnosis, Finding};
 use crate::kubectl::Kubectl;
-use crate::status::{self, Snapshot, Status};
+use crate::status::{self, Problem, Snapshot, Status, StatusReport};
 
 #[derive(Debug, Clone)]
 pub struct WaitConfig {
@@ -33,6 +34,48 @@ pub enum Outcome {
     Failed(Snapshot, Diagnosis),
     /// The timeout passed; the diagnosis of the last state.
     TimedOut(Snapshot, Diagnosis),
+}
+
+/// Why `wait` stopped without a healthy release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// A failure that waiting cannot heal (`failed`).
+    Failed,
+    /// The timeout passed (`timed_out`).
+    TimedOut,
+}
+
+/// The report of `wait` when it stops: `diagnose`'s fields, then why, then `status`'s problems.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoppedReport {
+    pub release: String,
+    pub namespace: String,
+    pub healthy: bool,
+    pub findings: Vec<Finding>,
+    pub outcome: StopReason,
+    pub problems: Vec<Problem>,
+}
+
+/// Everything `wait` prints: why it stopped, or (healthy) the same report as `status`. Read it
+/// back with core's `report::from_yaml::<WaitReport>`; the two shapes differ by `outcome`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum WaitReport {
+    Stopped(StoppedReport),
+    Healthy(StatusReport),
+}
+
+/// The report of a wait that stopped without a healthy release.
+pub fn stopped_report(snapshot: &Snapshot, diagnosis: &Diagnosis, outcome: StopReason) -> StoppedReport {
+    StoppedReport {
+        release: snapshot.release.clone(),
+        namespace: snapshot.namespace.clone(),
+        healthy: diagnosis.status.healthy,
+        findings: diagnosis.findings.clone(),
+        outcome,
+        problems: diagnosis.status.problems.clone(),
+    }
 }
 
 /// Git errors that no amount of restarting fixes (host key, deploy key, key format).
@@ -107,5 +150,55 @@ fn describe_pod(snapshot: &Snapshot, name: &str) -> String {
     match snapshot.pods.iter().find(|pod| pod.metadata.name == name) {
         Some(pod) => format!("pod/{name} ({})", status::display_status(pod)),
         None => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use airflow_kit_core::report::{from_yaml, to_yaml};
+
+    use super::*;
+
+    /// Both shapes of `wait`'s report read back as what was written.
+    #[test]
+    fn wait_reports_read_back_into_their_shape() {
+        let finding = Finding {
+            id: "F4".into(),
+            title: "the Git host refuses the deploy key".into(),
+            seen_in: vec!["pod/airflow-worker-0 (git-sync-init)".into()],
+            evidence: "git@github.com: Permission denied (publickey).".into(),
+            cause: "c".into(),
+            fix: "f".into(),
+            log: vec!["line".into()],
+        };
+        let problem = Problem {
+            object: "pod/airflow-worker-0".into(),
+            container: Some("git-sync-init".into()),
+            reason: "CrashLoopBackOff".into(),
+            message: None,
+            terminal: false,
+        };
+        let stopped = WaitReport::Stopped(StoppedReport {
+            release: "airflow".into(),
+            namespace: "airflow".into(),
+            healthy: false,
+            findings: vec![finding],
+            outcome: StopReason::TimedOut,
+            problems: vec![problem],
+        });
+        let text = to_yaml(&stopped).expect("writes");
+        assert!(text.contains("\noutcome: timed_out\n"), "{text}");
+        assert_eq!(from_yaml::<WaitReport>(&text, "pod-inspect wait").expect("reads"), stopped);
+        let healthy = WaitReport::Healthy(StatusReport {
+            release: "airflow".into(),
+            namespace: "airflow".into(),
+            healthy: true,
+            pods: Vec::new(),
+            jobs: Vec::new(),
+            problems: Vec::new(),
+            not_ready: Vec::new(),
+        });
+        let text = to_yaml(&healthy).expect("writes");
+        assert_eq!(from_yaml::<WaitReport>(&text, "pod-inspect wait").expect("reads"), healthy);
     }
 }
