@@ -15,6 +15,8 @@ use helm_run::cli::{
 };
 use helm_run::report::StatusReport;
 use known_hosts::cli::{PinArgs, VerifyArgs};
+use pod_inspect::cli::{Cli as PodCli, Command as PodCommand, DagsArgs, WaitArgs};
+use pod_inspect::dags::DagsReport;
 use secret_gen::cli::{AirflowArg, DeployKeyArgs, SecretsArgs, TypeArg};
 use values_merge::cli::Args as MergeArgs;
 use values_merge::merge::HelmMajor;
@@ -22,10 +24,6 @@ use values_merge::report::Diff;
 
 use crate::chart::LocalChart;
 use crate::config::{KeyType, Settings};
-
-fn os(words: &[&str]) -> Vec<OsString> {
-    words.iter().map(OsString::from).collect()
-}
 
 /// helm-run's `--helm` and cluster flags from the settings.
 fn helm_args(helm: Option<&Path>, cluster: &ClusterArgs) -> HelmArgs {
@@ -301,25 +299,20 @@ pub fn read_diff(text: &str) -> Result<Diff, Error> {
     report::from_yaml(text, "values-merge --diff")
 }
 
+/// pod-inspect with the cluster flags of the settings.
+fn pod_inspect(settings: &Settings, command: PodCommand) -> Vec<OsString> {
+    PodCli { command, cluster: settings.cluster.clone(), request_timeout: std::time::Duration::from_secs(60) }.to_args()
+}
+
 pub fn pod_wait(settings: &Settings) -> Vec<OsString> {
-    let mut args = os(&["wait", "--timeout", &duration::format(settings.timeout)]);
-    args.extend(settings.cluster.to_args());
-    args
+    pod_inspect(
+        settings,
+        PodCommand::Wait(WaitArgs { timeout: settings.timeout, interval: std::time::Duration::from_secs(5) }),
+    )
 }
 
 pub fn pod_dags(settings: &Settings) -> Vec<OsString> {
-    let mut args = os(&["dags", "--sub-path", &settings.sub_path]);
-    args.extend(settings.cluster.to_args());
-    args
-}
-
-/// pod-inspect's `dags` report: the commit git-sync links and the DAG files.
-#[derive(Debug, Deserialize)]
-pub struct DagsReport {
-    #[serde(default)]
-    pub commit: Option<String>,
-    #[serde(default)]
-    pub count: usize,
+    pod_inspect(settings, PodCommand::Dags(DagsArgs { pod: None, sub_path: Some(settings.sub_path.clone()) }))
 }
 
 pub fn read_dags(text: &str) -> Result<DagsReport, Error> {
@@ -365,8 +358,10 @@ mod tests {
             #[command(flatten)]
             args: crate::config::InstallArgs,
         }
-        let flags = ["install", "--repo", "git@github.com:me/d.git", "--branch", "main", "--sub-path", "d", "--microk8s"];
-        let settings = crate::config::resolve(&Cli::try_parse_from(flags).expect("flags").args, None).expect("resolves");
+        let flags =
+            ["install", "--repo", "git@github.com:me/d.git", "--branch", "main", "--sub-path", "d", "--microk8s"];
+        let settings =
+            crate::config::resolve(&Cli::try_parse_from(flags).expect("flags").args, None).expect("resolves");
         let chart = LocalChart {
             dir: PathBuf::from("/c"),
             reference: "apache-airflow/airflow".into(),

@@ -216,7 +216,7 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
         ))
         .with_hint("run `pod-inspect diagnose` to see why git-sync is behind (docs/failures.md)"));
     }
-    Ok(Outcome { head, dag_files: Some(report.count), wrote, airflow_major })
+    Ok(Outcome { head, dag_files: report.count, wrote, airflow_major })
 }
 
 /// The chart as local files: a directory as it is, a .tgz unpacked into the run directory,

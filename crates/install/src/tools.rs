@@ -65,12 +65,6 @@ impl Tools {
         }
         Err(tool_failed(tool, &command, output.code))
     }
-
-    /// Like [`Tools::run`], but the tool's stderr is kept instead of shown: for probes
-    /// whose failure is an answer (`helm-run status` of a release that does not exist).
-    pub fn probe(&self, tool: &str, args: Vec<OsString>, timeout: Duration) -> Result<process::Output, Error> {
-        process::run(&Command::new(self.path(tool)).args(args).timeout(timeout))
-    }
 }
 
 fn tool_failed(tool: &str, command: &Command, code: Option<i32>) -> Error {
