@@ -62,6 +62,19 @@ pub fn skip(test: &str, reason: &str) {
     }
 }
 
+/// Names the kubeconfig of a real cluster for the tests that need one.
+pub const E2E_KUBECONFIG_VARIABLE: &str = "AIRFLOW_KIT_E2E_KUBECONFIG";
+
+/// The kubeconfig of the real cluster [`E2E_KUBECONFIG_VARIABLE`] names, or None after a
+/// visible skip. Not a failure under CI: CI has no real cluster, by design.
+pub fn e2e_kubeconfig(test: &str) -> Option<std::ffi::OsString> {
+    let kubeconfig = std::env::var_os(E2E_KUBECONFIG_VARIABLE).filter(|value| !value.is_empty());
+    if kubeconfig.is_none() {
+        skip(test, &format!("needs a real cluster: set {E2E_KUBECONFIG_VARIABLE} to its kubeconfig"));
+    }
+    kubeconfig
+}
+
 /// The running test's name, as libtest and nextest name the thread that runs it
 /// (`module::test_name`), for harness functions that skip on a test's behalf.
 pub fn current_test() -> String {
