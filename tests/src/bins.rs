@@ -139,6 +139,12 @@ pub fn locate_shared(variable: Option<std::ffi::OsString>, default: Option<PathB
             }
         },
     };
+    if !dir.is_dir() {
+        return Err(format!(
+            "{named_by} does not exist; it should name the shared test-data folder, which holds {SHARED_HOLDS}\n\n\
+             hint: set {SHARED_VARIABLE} to that folder"
+        ));
+    }
     let missing: Vec<&str> = ["airflow-chart", "reference"].into_iter().filter(|sub| !dir.join(sub).is_dir()).collect();
     if missing.is_empty() {
         return Ok(dir);
@@ -267,6 +273,9 @@ mod tests {
         assert!(error.contains("AIRFLOW_KIT_SHARED"), "{error}");
         assert!(error.contains("airflow-chart") && error.contains("host-keys.md"), "{error}");
         assert!(error.contains(&missing.display().to_string()), "{error}");
+
+        let error = locate_shared(Some(missing.clone().into()), Some(good.clone())).expect_err("named nothing");
+        assert!(error.starts_with(&format!("AIRFLOW_KIT_SHARED={} does not exist", missing.display())), "{error}");
 
         let error = locate_shared(Some(dir.path().as_os_str().to_os_string()), None).expect_err("wrong folder");
         assert!(error.contains(&format!("AIRFLOW_KIT_SHARED={}", dir.path().display())), "{error}");
