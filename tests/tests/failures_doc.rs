@@ -135,3 +135,35 @@ fn codes_are_found_as_words_only() {
         codes_in("F1, (F13), F1-F3, F20's; not SHA256:ab+F9x or xF4 or F2b or F_").iter().map(|c| c.1).collect();
     assert_eq!(found, [1, 13, 1, 3, 20]);
 }
+
+/// What a user reads (messages in string literals, the READMEs) sends them to the table in the
+/// repository, never to the shared test-data folder beside a developer's checkout, which a
+/// user does not have. Developer comments may still cite the reference they came from.
+#[test]
+fn no_message_or_readme_sends_the_user_to_the_shared_folder_for_the_table() {
+    let root = workspace_root();
+    let mut files = Vec::new();
+    repository_files(&root, &mut files);
+    let mut offenders = Vec::new();
+    for path in &files {
+        let relative = path.strip_prefix(&root).unwrap_or(path).to_path_buf();
+        // The harness's own tests name the folder on purpose.
+        if relative.starts_with("tests") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        let is_rust = path.extension().is_some_and(|ext| ext == "rs");
+        for (number, line) in text.lines().enumerate() {
+            let comment = is_rust && line.trim_start().starts_with("//");
+            if line.contains("reference/failures.md") && !comment {
+                offenders.push(format!("{}:{}: {}", relative.display(), number + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "these send the user to shared/reference/failures.md, which is not in the repository; name \
+         docs/failures.md#fN (or airflow-kit-failures(7)) instead:\n{}",
+        offenders.join("\n")
+    );
+}
