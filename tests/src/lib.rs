@@ -1,9 +1,13 @@
 //! The shared harness of the end-to-end tests: find and run our built binaries, find the real
-//! test tools (helm 3 and 4, kubectl, sshd), and start servers they talk to.
+//! test tools (helm 3 and 4, kubectl, sshd, git), start servers they talk to (sshd, Git over
+//! HTTP, a small HTTP server), and make every skip visible.
 
 pub mod bins;
+pub mod git_http;
+pub mod git_repo;
 pub mod helm;
 pub mod http;
+pub mod skip;
 pub mod sshd;
 pub mod tools;
 

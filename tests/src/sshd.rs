@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::git_repo::DagRepo;
 use crate::tools::{Tool, require_tool};
 
 /// A running sshd with its own host keys and `authorized_keys`, stopped on drop.
@@ -14,6 +15,8 @@ pub struct Sshd {
     pub dir: tempfile::TempDir,
     /// The bare repository, clonable as `ssh://root@127.0.0.1:PORT/<repo_path>`.
     pub repo_path: PathBuf,
+    /// The same repository, to add commits or branches to.
+    pub repo: DagRepo,
     child: Child,
 }
 
@@ -38,7 +41,7 @@ impl Sshd {
         }
         std::fs::write(root.join("authorized_keys"), "").expect("authorized_keys");
         let repo_path = root.join("dags.git");
-        make_bare_repo(&git, &repo_path);
+        let repo = DagRepo::create(&git, &repo_path);
         let port = free_port();
         let config = format!(
             "Port {port}\nListenAddress 127.0.0.1\nHostKey {root}/host_ed25519\nHostKey {root}/host_ecdsa\nHostKey {root}/host_rsa\n\
@@ -55,7 +58,7 @@ impl Sshd {
             .stderr(Stdio::null())
             .spawn()
             .expect("sshd starts");
-        let server = Sshd { port, dir, repo_path, child };
+        let server = Sshd { port, dir, repo_path, repo, child };
         server.wait_until_listening();
         Some(server)
     }
@@ -99,9 +102,7 @@ impl Sshd {
 
     /// The head commit of the served repository's `main` branch.
     pub fn head_commit(&self) -> String {
-        let output =
-            Command::new("git").arg("-C").arg(&self.repo_path).args(["rev-parse", "main"]).output().expect("git");
-        String::from_utf8_lossy(&output.stdout).trim().to_string()
+        self.repo.head(crate::git_repo::BRANCH)
     }
 
     fn wait_until_listening(&self) {
@@ -144,29 +145,4 @@ pub fn git_clone(url: &str, key: &Path, known_hosts: &Path, into: &Path) -> (boo
 /// A free TCP port on 127.0.0.1 (bound and released; good enough for a test server).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-fn make_bare_repo(git: &Path, bare: &Path) {
-    let work = bare.with_extension("work");
-    let run = |args: &[&str], dir: &Path| {
-        let status = Command::new(git)
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_AUTHOR_NAME", "test")
-            .env("GIT_AUTHOR_EMAIL", "test@example.com")
-            .env("GIT_COMMITTER_NAME", "test")
-            .env("GIT_COMMITTER_EMAIL", "test@example.com")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("git runs");
-        assert!(status.success(), "git {args:?}");
-    };
-    std::fs::create_dir_all(work.join("dags")).expect("work tree");
-    std::fs::write(work.join("dags/example_dag.py"), "from airflow import DAG\n").expect("dag file");
-    run(&["init", "--quiet", "--initial-branch=main"], &work);
-    run(&["add", "."], &work);
-    run(&["commit", "--quiet", "-m", "first DAG"], &work);
-    let parent = bare.parent().expect("parent");
-    run(&["clone", "--quiet", "--bare", work.to_str().expect("utf-8"), bare.to_str().expect("utf-8")], parent);
 }

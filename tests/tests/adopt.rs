@@ -142,10 +142,7 @@ fn adopt_reports_a_deploy_key_the_repository_no_longer_accepts() {
 /// (AIRFLOW_KIT_E2E_RELEASE, default `airflow`), then adopt again and change nothing.
 #[test]
 fn adopt_a_real_release() {
-    let Some(kubeconfig) = std::env::var_os("AIRFLOW_KIT_E2E_KUBECONFIG") else {
-        eprintln!("SKIPPED adopt_a_real_release: AIRFLOW_KIT_E2E_KUBECONFIG is not set");
-        return;
-    };
+    let Some(kubeconfig) = airflow_kit_tests::skip::e2e_kubeconfig("adopt_a_real_release") else { return };
     let release = std::env::var("AIRFLOW_KIT_E2E_RELEASE").unwrap_or_else(|_| "airflow".into());
     let dir = tempfile::tempdir().expect("temp dir");
     let adopt = || {

@@ -1,6 +1,7 @@
 //! `cargo xtask dist` end to end: the real xtask writes man pages and shell completions for
 //! every tool into a temp directory; the pages carry each tool's name, examples and exit codes,
-//! the completions each tool's own flags, and real bash accepts the bash completions.
+//! the completions each tool's own flags, and real bash accepts the bash completions. Every page
+//! points at the failure table's own page, and none at a path in the source tree.
 
 use std::path::Path;
 use std::process::Command;
@@ -89,7 +90,51 @@ fn every_tool_has_a_man_page_with_its_name_examples_and_exit_codes() {
         .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     pages.sort();
-    assert_eq!(pages.len(), TOOLS.len() + SUBCOMMAND_PAGES.len(), "unexpected pages: {pages:?}");
+    // Plus the failure table's page, airflow-kit-failures.7.
+    assert_eq!(pages.len(), TOOLS.len() + SUBCOMMAND_PAGES.len() + 1, "unexpected pages: {pages:?}");
+}
+
+/// Every page, a tool's or a subcommand's, points at the failure table's page, which defines
+/// every code F1-F21 the tools' messages name.
+#[test]
+fn every_page_points_at_the_failure_table_page_that_defines_every_code() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let run = dist(out.path());
+    let man = out.path().join("man");
+    for page in TOOLS.iter().chain(SUBCOMMAND_PAGES) {
+        let text = man_text(&man.join(format!("{page}.1")));
+        assert!(
+            text.contains(".SH \"SEE ALSO\"\n.BR airflow-kit-failures (7):"),
+            "{page}.1 does not point at airflow-kit-failures(7)\n{run}\n--- page\n{text}"
+        );
+    }
+    let failures = man_text(&man.join("airflow-kit-failures.7"));
+    assert!(failures.starts_with(".TH airflow-kit-failures 7 "), "{failures}");
+    assert!(failures.contains(".SH NAME\nairflow-kit-failures - "), "{failures}");
+    for code in 1..=21 {
+        assert!(failures.contains(&format!(".SS \"F{code}: ")), "F{code} has no section\n{failures}");
+    }
+    assert!(!failures.contains("<a id="), "web anchors leaked into the page\n{failures}");
+}
+
+/// An installed man page cannot send its reader into the source tree: no page names a path
+/// under crates/, src/, docs/ or the shared test-data folder.
+#[test]
+fn no_man_page_points_at_a_source_tree_path() {
+    let out = tempfile::tempdir().expect("temp dir");
+    dist(out.path());
+    let mut offenders = Vec::new();
+    for entry in std::fs::read_dir(out.path().join("man")).expect("man dir") {
+        let path = entry.expect("entry").path();
+        let text = man_text(&path);
+        for (number, line) in text.lines().enumerate() {
+            if ["crates/", "src/", "docs/", "shared/"].iter().any(|needle| line.contains(needle)) {
+                let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                offenders.push(format!("{name}:{}: {line}", number + 1));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "man pages point at source-tree paths:\n{}", offenders.join("\n"));
 }
 
 #[test]

@@ -765,10 +765,8 @@ fn status_and_get_values() {
 
 #[test]
 fn end_to_end_against_a_real_cluster() {
-    let Some(kubeconfig) = std::env::var_os("AIRFLOW_KIT_E2E_KUBECONFIG") else {
-        eprintln!(
-            "SKIPPED end_to_end_against_a_real_cluster: set AIRFLOW_KIT_E2E_KUBECONFIG to a cluster's kubeconfig"
-        );
+    let Some(kubeconfig) = airflow_kit_tests::skip::e2e_kubeconfig("helm_run::end_to_end_against_a_real_cluster")
+    else {
         return;
     };
     for (name, helm) in helms("end_to_end_against_a_real_cluster") {

@@ -386,10 +386,8 @@ fn chart(dir: &Path) -> PathBuf {
 
 #[test]
 fn end_to_end_against_a_real_cluster() {
-    let Some(kubeconfig) = std::env::var_os("AIRFLOW_KIT_E2E_KUBECONFIG") else {
-        eprintln!(
-            "SKIPPED helm_run_drop::end_to_end_against_a_real_cluster: set AIRFLOW_KIT_E2E_KUBECONFIG to a cluster's kubeconfig"
-        );
+    let Some(kubeconfig) = airflow_kit_tests::skip::e2e_kubeconfig("helm_run_drop::end_to_end_against_a_real_cluster")
+    else {
         return;
     };
     let kubeconfig = PathBuf::from(kubeconfig);

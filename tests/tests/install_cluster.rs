@@ -9,8 +9,7 @@ use airflow_kit_tests::bins::{run_command, workspace_root};
 
 #[test]
 fn install_on_a_real_cluster_syncs_the_dags() {
-    let Some(kubeconfig) = std::env::var_os("AIRFLOW_KIT_E2E_KUBECONFIG") else {
-        eprintln!("SKIPPED install_on_a_real_cluster_syncs_the_dags: AIRFLOW_KIT_E2E_KUBECONFIG is not set");
+    let Some(kubeconfig) = airflow_kit_tests::skip::e2e_kubeconfig("install_on_a_real_cluster_syncs_the_dags") else {
         return;
     };
     let setting = |name: &str| {

@@ -527,12 +527,7 @@ fn help_ends_with_exit_codes_and_an_example() {
 /// Against a real cluster, only when AIRFLOW_KIT_E2E_KUBECONFIG names one.
 #[test]
 fn status_against_a_real_cluster() {
-    let Some(kubeconfig) = std::env::var_os("AIRFLOW_KIT_E2E_KUBECONFIG") else {
-        eprintln!(
-            "SKIPPED status_against_a_real_cluster: set AIRFLOW_KIT_E2E_KUBECONFIG to a cluster with an Airflow release"
-        );
-        return;
-    };
+    let Some(kubeconfig) = airflow_kit_tests::skip::e2e_kubeconfig("status_against_a_real_cluster") else { return };
     let mut command = tool_command("pod-inspect");
     command.arg("status").arg("--kubeconfig").arg(kubeconfig);
     let run = run_command(command, None);

@@ -487,8 +487,9 @@ fn secrets_are_read_exactly_as_real_kubectl_prints_them() {
 /// Against a real cluster, when one is named: every pinned value equals the live Secret's.
 #[test]
 fn from_cluster_on_a_real_cluster_pins_the_live_values() {
-    let Some(kubeconfig) = std::env::var_os("AIRFLOW_KIT_E2E_KUBECONFIG") else {
-        eprintln!("SKIPPED from_cluster_on_a_real_cluster_pins_the_live_values: AIRFLOW_KIT_E2E_KUBECONFIG is not set");
+    let Some(kubeconfig) =
+        airflow_kit_tests::skip::e2e_kubeconfig("from_cluster_on_a_real_cluster_pins_the_live_values")
+    else {
         return;
     };
     let release = std::env::var("AIRFLOW_KIT_E2E_RELEASE").unwrap_or_else(|_| "airflow".into());
