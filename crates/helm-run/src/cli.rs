@@ -24,7 +24,9 @@ Examples:
   helm-run get-values | values-merge --in-place values.yaml -
   helm-run get-values > recovered-values.yaml
 
-The report (YAML on stdout) is described in crates/helm-run/README.md.";
+The report (YAML on stdout): release, namespace, revision, status, chart and app version, the
+warnings of the chart NOTES, the commands run (secrets masked); `upgrade --dry-run` adds
+`would_run`, a helm command to paste.";
 
 #[derive(Parser, Clone, Debug, PartialEq)]
 #[command(

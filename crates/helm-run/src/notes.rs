@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotesWarning {
     pub kind: NotesWarningKind,
-    /// The failure in shared/reference/failures.md it leads to, when there is one.
+    /// The failure in docs/failures.md it leads to, when there is one.
     pub failure: Option<String>,
     /// The warning's line, with any password removed.
     pub text: String,

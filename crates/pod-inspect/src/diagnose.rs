@@ -1,5 +1,5 @@
 //! `diagnose`: events, container states and the logs of git-sync and the migration job,
-//! matched against the known failures (shared/reference/failures.md). Each finding carries
+//! matched against the known failures (docs/failures.md). Each finding carries
 //! its evidence (the line a person would have had to find), its cause and its fix.
 
 use airflow_kit_core::Error;
@@ -101,7 +101,7 @@ const F14: (&str, &str, &str) = (
 /// stable ones of README.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    /// `F1`...`F16` of shared/reference/failures.md, or `unknown`.
+    /// `F1`...`F16` of docs/failures.md, or `unknown`.
     pub id: String,
     pub title: String,
     /// `pod/<name> (<container>)`, `pod/<name>` or `job/<name>`.
@@ -407,7 +407,7 @@ pub fn match_findings(snapshot: &Snapshot, status: &Status, events: &[Event], lo
                 title,
                 seen_in: vec![seen],
                 evidence,
-                cause: "not one of the known failures (shared/reference/failures.md)".into(),
+                cause: "not one of the known failures (docs/failures.md)".into(),
                 fix,
                 log: log.map(|log| report_lines(&log.lines)).unwrap_or_default(),
             },
