@@ -27,7 +27,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Status(_) => {
             let snapshot = status::fetch(&kubectl, &release)?;
             let result = status::evaluate(&snapshot);
-            write_stdout(&status::emit(&status::report(&snapshot, &result))?)?;
+            write_stdout(&status::emit(&snapshot, &result)?)?;
             Ok(if result.healthy { ExitCode::Success } else { ExitCode::No })
         }
         Command::Wait(args) => {
@@ -102,7 +102,7 @@ fn run_wait(kubectl: &Kubectl, config: wait::WaitConfig) -> Result<ExitCode, Err
     let (snapshot, diagnosis, reason) = match outcome? {
         wait::Outcome::Healthy(snapshot, result) => {
             say(TOOL, &format!("release `{}` is healthy", config.release));
-            write_stdout(&status::emit(&status::report(&snapshot, &result))?)?;
+            write_stdout(&status::emit(&snapshot, &result)?)?;
             return Ok(ExitCode::Success);
         }
         wait::Outcome::Failed(snapshot, diagnosis) => {

@@ -33,7 +33,7 @@ pub struct Problem {
     pub terminal: bool,
 }
 
-/// The computed status: data first; the report is [`report`], printed by [`emit`].
+/// The computed status: data first; the report is [`report`] (printed by [`emit`]).
 #[derive(Debug, Clone)]
 pub struct Status {
     pub healthy: bool,
@@ -283,13 +283,14 @@ pub fn report(snapshot: &Snapshot, status: &Status) -> StatusReport {
     }
 }
 
-/// [`StatusReport`] as YAML text, the same text as core's `report::to_yaml` of the whole report
-/// (a test holds them equal), written one list item at a time: each pod becomes a tree alone
-/// (core's `report_node::to_node`, the tree `to_yaml` builds, without its JSON step) and is
-/// emitted by core's emitter as a one-item `pods:` list whose `pods:` line is kept only for
-/// the first. A 1,000-pod report then never exists as one JSON value and one YAML tree of
-/// 40,000 nodes: building and freeing those cost more than parsing kubectl's output.
-pub fn emit(report: &StatusReport) -> Result<String, Error> {
+/// The report of [`report`] as YAML text, the same text as core's `report::to_yaml` of it (a
+/// test holds them equal), written one list item at a time: each pod's [`PodReport`] is made,
+/// turned into a tree alone (core's `report_node::to_node`, the tree `to_yaml` builds, without
+/// its JSON step), emitted by core's emitter as a one-item `pods:` list whose `pods:` line is
+/// kept only for the first, and dropped. A 1,000-pod report then never exists whole, as
+/// structs, one JSON value or one YAML tree of 40,000 nodes: building and freeing those cost
+/// more than parsing kubectl's output.
+pub fn emit(snapshot: &Snapshot, status: &Status) -> Result<String, Error> {
     /// The leading scalar fields of [`StatusReport`], in its order.
     #[derive(Serialize)]
     struct Head<'a> {
@@ -297,35 +298,36 @@ pub fn emit(report: &StatusReport) -> Result<String, Error> {
         namespace: &'a str,
         healthy: bool,
     }
-    let mut out = String::with_capacity(1024 * (1 + report.pods.len()));
-    let head = Head { release: &report.release, namespace: &report.namespace, healthy: report.healthy };
+    let mut out = String::with_capacity(1024 * (1 + snapshot.pods.len()));
+    let head = Head { release: &snapshot.release, namespace: &snapshot.namespace, healthy: status.healthy };
     out.push_str(&emit_document(&to_node(&head)?));
-    push_sequence(&mut out, "pods", &report.pods)?;
-    push_sequence(&mut out, "jobs", &report.jobs)?;
-    push_sequence(&mut out, "problems", &report.problems)?;
-    push_sequence(&mut out, "not_ready", &report.not_ready)?;
+    push_sequence(&mut out, "pods", snapshot.pods.iter().map(pod_report))?;
+    push_sequence(&mut out, "jobs", snapshot.jobs.iter().map(job_report))?;
+    push_sequence(&mut out, "problems", status.problems.iter())?;
+    push_sequence(&mut out, "not_ready", status.not_ready.iter())?;
     Ok(out)
 }
 
 /// A top-level `key:` and its list, one item at a time (see [`emit`]).
-fn push_sequence<T: Serialize>(out: &mut String, key: &str, items: &[T]) -> Result<(), Error> {
+fn push_sequence<T: Serialize>(out: &mut String, key: &str, items: impl Iterator<Item = T>) -> Result<(), Error> {
     let entry = |items: Vec<Node>| {
         let mut mapping = Mapping::default();
         mapping.insert(key, Node::sequence(items));
         emit_document(&Node::new(NodeKind::Mapping(mapping)))
     };
-    if items.is_empty() {
-        out.push_str(&entry(Vec::new()));
-        return Ok(());
-    }
-    for (index, item) in items.iter().enumerate() {
-        let text = entry(vec![to_node(item)?]);
-        if index == 0 {
+    let mut first = true;
+    for item in items {
+        let text = entry(vec![to_node(&item)?]);
+        if first {
             out.push_str(&text);
+            first = false;
         } else if let Some((_key_line, item_lines)) = text.split_once('\n') {
             // A non-empty list starts on the line after `key:`; the rest is the item.
             out.push_str(item_lines);
         }
+    }
+    if first {
+        out.push_str(&entry(Vec::new()));
     }
     Ok(())
 }
@@ -444,8 +446,9 @@ mod tests {
     /// What `emit` streams must be exactly core's `to_yaml` of the whole report, and it must
     /// read back into the same report.
     fn check_report(snapshot: &Snapshot) -> String {
-        let report = report(snapshot, &evaluate(snapshot));
-        let streamed = emit(&report).expect("emits");
+        let status = evaluate(snapshot);
+        let report = report(snapshot, &status);
+        let streamed = emit(snapshot, &status).expect("emits");
         assert_eq!(streamed, airflow_kit_core::report::to_yaml(&report).expect("emits whole"));
         assert_eq!(airflow_kit_core::report::from_yaml::<StatusReport>(&streamed, "status").expect("reads"), report);
         streamed
