@@ -12,10 +12,8 @@ use airflow_kit_core::{Document, Error, Node};
 pub struct LocalChart {
     /// The chart directory (holding Chart.yaml).
     pub dir: PathBuf,
-    /// What helm is given: the directory, the .tgz, or `repo/name` with `--version`.
+    /// What helm is given: the directory, or the .tgz as the user named it.
     pub reference: String,
-    /// `--version` for helm, for a repository chart.
-    pub version: Option<String>,
     /// Chart.yaml's `version`.
     pub chart_version: String,
     /// Chart.yaml's `appVersion`.
@@ -23,8 +21,8 @@ pub struct LocalChart {
 }
 
 impl LocalChart {
-    /// Reads a chart directory. `reference` and `version` are what helm will be given.
-    pub fn open(dir: &Path, reference: String, version: Option<String>) -> Result<LocalChart, Error> {
+    /// Reads a chart directory. `reference` is what helm will be given.
+    pub fn open(dir: &Path, reference: String) -> Result<LocalChart, Error> {
         let chart_yaml = dir.join("Chart.yaml");
         let text = airflow_kit_core::yaml::read_text_file(&chart_yaml)?;
         let document = Document::parse(&text, &chart_yaml.display().to_string())?;
@@ -36,7 +34,6 @@ impl LocalChart {
         Ok(LocalChart {
             dir: dir.to_path_buf(),
             reference,
-            version,
             chart_version,
             app_version: field("appVersion").unwrap_or_default(),
         })
@@ -93,7 +90,7 @@ mod tests {
             if !dir.exists() {
                 panic!("the real charts are missing at {}: set up ../shared beside the checkout", dir.display());
             }
-            let chart = LocalChart::open(&dir, dir.display().to_string(), None).expect("opens");
+            let chart = LocalChart::open(&dir, dir.display().to_string()).expect("opens");
             assert_eq!(chart.airflow_major(&Node::mapping()).expect("major"), major, "chart {version}");
             assert!(chart.schema().is_some(), "chart {version} has a schema");
         }
@@ -102,7 +99,7 @@ mod tests {
     #[test]
     fn the_document_wins_over_the_chart_default() {
         let dir = shared_chart("1.20.0");
-        let chart = LocalChart::open(&dir, String::new(), None).expect("opens");
+        let chart = LocalChart::open(&dir, String::new()).expect("opens");
         let document = Document::parse("airflowVersion: 2.10.5\n", "values").expect("parses");
         assert_eq!(chart.airflow_major(&document.root).expect("major"), 2);
     }

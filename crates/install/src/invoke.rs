@@ -35,7 +35,7 @@ fn release_args(settings: &Settings, chart: &LocalChart, values: Option<&Path>) 
     ReleaseArgs {
         helm: helm_args(settings.helm.as_deref(), &settings.cluster),
         chart: chart.reference.clone(),
-        version: chart.version.clone(),
+        version: None,
         values: values.map(Path::to_path_buf),
     }
 }
@@ -94,9 +94,6 @@ pub fn helm_upgrade(
 pub fn printable_upgrade(settings: &Settings, chart: &LocalChart, values: &Path) -> String {
     let mut command =
         helm_command(settings).args(["upgrade", "--install", &settings.cluster.release, &chart.reference]);
-    if let Some(version) = &chart.version {
-        command = command.args(["--version", version]);
-    }
     command = command.args(["--namespace", &settings.cluster.namespace, "--create-namespace", "-f"]).arg(values);
     command = command.args(["--timeout", &duration::format(settings.timeout)]);
     if let Some(kubeconfig) = &settings.cluster.kubeconfig {
@@ -365,7 +362,6 @@ mod tests {
         let chart = LocalChart {
             dir: PathBuf::from("/c"),
             reference: "apache-airflow/airflow".into(),
-            version: Some("1.20.0".into()),
             chart_version: "1.20.0".into(),
             app_version: "3.1.8".into(),
         };
@@ -380,7 +376,6 @@ mod tests {
             "--allow-removal=apiServer.service.type",
             "--allow-removal=apiServer.service.ports",
             "--values state/values.yaml",
-            "--version 1.20.0",
             "--microk8s",
         ] {
             assert!(line.contains(expected), "`{expected}` missing: {line}");

@@ -224,7 +224,7 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
 /// first when helm does not know it, so a fresh machine needs no `helm repo add`).
 fn obtain_chart(settings: &Settings, tools: &Tools, work: &Path) -> Result<LocalChart, Error> {
     match &settings.chart {
-        Chart::Local(path) if path.is_dir() => LocalChart::open(path, path.display().to_string(), None),
+        Chart::Local(path) if path.is_dir() => LocalChart::open(path, path.display().to_string()),
         Chart::Local(archive) => {
             let dir = work.join("chart");
             std::fs::create_dir_all(&dir)
@@ -237,30 +237,43 @@ fn obtain_chart(settings: &Settings, tools: &Tools, work: &Path) -> Result<Local
                 ))
             })?;
             let inner = single_dir(&dir)?;
-            LocalChart::open(&inner, archive.display().to_string(), None)
+            LocalChart::open(&inner, archive.display().to_string())
         }
         Chart::Repository { name, version, repo_url } => {
+            // The repository first, so a fresh machine needs no `helm repo add`.
             tools.run("helm-run", invoke::helm_repo(settings, repo_url), None, QUICK)?;
             let chart_name = name.rsplit('/').next().unwrap_or("airflow");
-            let (dir, version) = match version {
+            let cache = settings.state_dir.join("cache");
+            let dir = match version {
                 Some(version) => {
-                    (settings.state_dir.join("cache").join(format!("{chart_name}-{version}")), version.clone())
+                    let dir = cache.join(format!("{chart_name}-{version}"));
+                    if !dir.join(chart_name).join("Chart.yaml").is_file() {
+                        pull(settings, name, Some(version), &dir)?;
+                    }
+                    dir
                 }
-                None => (work.join("latest"), String::new()),
+                None => {
+                    // Unpinned: the newest, cached under the version it turns out to be.
+                    let latest = work.join("latest");
+                    pull(settings, name, None, &latest)?;
+                    let found = LocalChart::open(&latest.join(chart_name), String::new())?.chart_version;
+                    say(&format!(
+                        "warning: the chart version is not pinned; this run uses the newest, {found} (pin it with `--chart-version {found}`)"
+                    ));
+                    let dir = cache.join(format!("{chart_name}-{found}"));
+                    if !dir.join(chart_name).join("Chart.yaml").is_file() {
+                        let _ = std::fs::remove_dir_all(&dir);
+                        std::fs::rename(&latest, &dir).map_err(|error| {
+                            Error::external(format!("cannot move the pulled chart into `{}`: {error}", dir.display()))
+                        })?;
+                    }
+                    dir
+                }
             };
-            if !dir.join(chart_name).join("Chart.yaml").is_file() {
-                pull(settings, name, (!version.is_empty()).then_some(version.as_str()), &dir)?;
-            }
-            let chart = LocalChart::open(&dir.join(chart_name), name.clone(), None)?;
-            if version.is_empty() {
-                say(&format!(
-                    "warning: the chart version is not pinned; this run uses the newest, {} (pin it with `--chart-version {}`)",
-                    chart.chart_version, chart.chart_version
-                ));
-            }
-            // Helm gets the version that was checked, even when none was pinned.
-            let version = Some(chart.chart_version.clone());
-            Ok(LocalChart { version, ..chart })
+            // helm renders and installs this very directory: what was checked is what runs,
+            // whatever the repository serves later under the same name.
+            let chart_dir = dir.join(chart_name);
+            LocalChart::open(&chart_dir, chart_dir.display().to_string())
         }
     }
 }
