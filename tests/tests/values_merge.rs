@@ -1,6 +1,6 @@
 //! values-merge as a user runs it: the cumulative file edited in place with its comments,
-//! the real chart schema's three classic mistakes, explain and diff, and every kind of bad
-//! input refused with exit 2, nothing on stdout, and the cumulative file untouched.
+//! `--unset`, the real chart schema's three classic mistakes, explain and diff, and every
+//! kind of bad input refused with exit 2, nothing on stdout, and the cumulative file untouched.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -195,12 +195,20 @@ fn bad_input_is_refused_and_the_cumulative_file_is_untouched() {
         (vec!["--set".into(), "l[-1]=1".into()], None, "negative -1 index not allowed"),
         (vec!["--set".into(), "executor.kind=x".into()], None, "is not a map"),
         (vec!["--set-json".into(), "a={bad".into()], None, "failed parsing --set-json data"),
+        (vec!["--set".into(), "a.b[=1".into()], None, "failed parsing --set data: error parsing index: EOF"),
+        (vec!["--unset".into(), "a..b".into()], None, "`--unset a..b`: it has an empty key"),
+        (vec!["--unset".into(), "a\\".into()], None, "it ends with a lone `\\`"),
+        (vec!["--helm-major".into(), "5".into()], None, "invalid value '5' for '--helm-major <3|4>'"),
     ];
     for (mut args, stdin, expected) in cases {
         args.splice(0..0, ["--in-place".to_string(), in_place.clone()]);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let run = run_tool("values-merge", &args, stdin, dir.path());
-        run.expect_code(2).expect_stderr_contains(expected).expect_stderr_contains("hint: ");
+        run.expect_code(2).expect_stderr_contains(expected);
+        // clap's own usage errors carry its `tip:`; ours a `hint:`.
+        if !expected.starts_with("invalid value") {
+            run.expect_stderr_contains("hint: ");
+        }
         assert_eq!(run.stdout, "", "nothing on stdout\n{run}");
         assert_eq!(std::fs::read_to_string(&cumulative).expect("read"), CUMULATIVE, "file changed by {args:?}");
         assert_eq!(mode(&cumulative), 0o640, "mode changed by {args:?}");
@@ -213,11 +221,76 @@ fn bad_input_is_refused_and_the_cumulative_file_is_untouched() {
     assert_eq!(std::fs::read_to_string(dir.path().join("broken.yaml")).expect("read"), "a: [1, 2\n");
 }
 
+/// `--unset` (defect 5): after every input and `--set`; a mapping it empties goes too; a
+/// dot inside a key is `\.`; a path that is not set is a warning, not an error.
+#[test]
+fn unset_removes_keys_and_warns_about_those_not_set() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let values = write(
+        dir.path(),
+        "values.yaml",
+        "podAnnotations:\n  prometheus.io/scrape: \"true\"\n  team: data\nworkers:\n  replicas: 2\n",
+    );
+    let run = run_tool(
+        "values-merge",
+        &[
+            &values,
+            "--set",
+            "workers.replicas=3,extra.key=1",
+            "--unset",
+            r"podAnnotations.prometheus\.io/scrape",
+            "--unset",
+            "extra.key",
+            "--unset",
+            "workers.missing",
+            "--unset",
+            "workers.replicas.deeper",
+        ],
+        None,
+        dir.path(),
+    );
+    run.expect_success()
+        .expect_stderr_contains("values-merge: --unset workers.missing: not set\n")
+        .expect_stderr_contains("values-merge: --unset workers.replicas.deeper: not set\n");
+    assert_eq!(run.stdout, "podAnnotations:\n  team: data\nworkers:\n  replicas: 3\n", "{run}");
+
+    // In place, a path not set changes nothing, byte for byte.
+    let cumulative = dir.path().join("cumulative.yaml");
+    std::fs::write(&cumulative, CUMULATIVE).expect("write");
+    let path = cumulative.to_str().expect("utf-8");
+    run_tool("values-merge", &["--in-place", path, "--unset", "dags.gitSync.ref"], None, dir.path())
+        .expect_success()
+        .expect_stderr_contains("--unset dags.gitSync.ref: not set")
+        .expect_stderr_contains("unchanged:");
+    assert_eq!(std::fs::read_to_string(&cumulative).expect("read"), CUMULATIVE);
+
+    // A key that is set goes with its comment line; the file's header and the rest stay.
+    run_tool("values-merge", &["--in-place", path, "--unset", "dags.gitSync.subPath"], None, dir.path())
+        .expect_success();
+    let expected = CUMULATIVE.replace("    # comment before the last key\n    subPath: dags\n", "");
+    assert_eq!(std::fs::read_to_string(&cumulative).expect("read"), expected);
+    run_tool("values-merge", &["--in-place", path, "--unset", "executor"], None, dir.path()).expect_success();
+    let expected = expected.replace("executor: CeleryExecutor   # keep Celery\n", "");
+    assert!(expected.starts_with("# Airflow on MicroK8s: our cumulative values file.\n\n# Static key"));
+    assert_eq!(std::fs::read_to_string(&cumulative).expect("read"), expected);
+}
+
 #[test]
 fn help_shows_an_example_and_the_exit_codes() {
     let dir = tempfile::tempdir().expect("temp dir");
     let help = run_tool("values-merge", &["--help"], None, dir.path());
     help.expect_success().expect_stdout_contains("Examples:").expect_stdout_contains("4  refused for safety");
+    help.expect_stdout_contains("--helm-major <3|4>").expect_stdout_contains("--unset <PATH>");
+    assert!(!help.stdout.contains("--helm <"), "the old spelling is a hidden alias\n{help}");
+    let values = write(dir.path(), "values.yaml", "a: {b: null}\n");
+    let defaults = write(dir.path(), "defaults.yaml", "a: {b: null}\n");
+    for (flag, expected) in [("--helm-major", "a:\n  b: null\n"), ("--helm", "a:\n  b: null\n")] {
+        let run = run_tool("values-merge", &[&values, "--defaults", &defaults, flag, "4"], None, dir.path());
+        run.expect_success();
+        assert_eq!(run.stdout, expected, "{flag} 4 follows Helm 4\n{run}");
+    }
+    let three = run_tool("values-merge", &[&values, "--defaults", &defaults, "--helm-major", "3"], None, dir.path());
+    assert_eq!(three.expect_success().stdout, "a: {}\n", "Helm 3 deletes the nested null");
     run_tool("values-merge", &["--version"], None, dir.path())
         .expect_success()
         .expect_stdout_contains("values-merge 0.1.0");

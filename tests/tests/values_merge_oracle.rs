@@ -368,7 +368,10 @@ fn judge(ws: &Workspace, name: &str, cases: &[(usize, &Case)], test: &str) {
     let mut in_place_args = vec!["--in-place".to_string(), cumulative.display().to_string()];
     in_place_args.extend(file_args.iter().skip(1).cloned());
     in_place_args.extend(flags.iter().cloned());
-    values_merge(&in_place_args, ws.dir.path()).expect_success();
+    let in_place = values_merge(&in_place_args, ws.dir.path());
+    // Every generated file is block style: each must be edited line by line, never rewritten.
+    in_place.expect_success();
+    assert!(!in_place.stderr.contains("could not be edited"), "{name} was written whole\n{in_place}");
 
     let chart = oracle_chart(ws.dir.path(), "oracle", None);
     for (helm_name, helm) in helms(test) {

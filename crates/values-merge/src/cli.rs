@@ -32,7 +32,8 @@ Examples:
 /// replaces it); then all --set-json, --set, --set-string, --set-file and --set-literal, in
 /// that order, as Helm applies them; then every --unset. With no FILE, the document is read
 /// from stdin.
-#[derive(Parser, Clone, Debug, PartialEq)]
+// `Default` is the command line with no arguments, so a caller names only what it sets.
+#[derive(Parser, Clone, Debug, PartialEq, Default)]
 #[command(name = TOOL, version, after_help = format!("{EXAMPLES}\n\n{EXIT_CODES_HELP}"))]
 pub struct Args {
     /// Values files, merged left to right; `-` reads stdin.

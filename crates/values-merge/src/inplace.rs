@@ -39,13 +39,17 @@ pub fn edit(original_text: &str, original: &Node, merged: &Node) -> Option<Strin
     if original_map.is_empty() || original.flow {
         return None;
     }
-    let text = Text::new(original_text);
+    let mut text = Text::new(original_text);
+    let mut keep_ends = Vec::new();
+    keep_scalar_ends(&text, original, &mut keep_ends);
+    text.keep_ends = keep_ends;
     let mut edits = Vec::new();
     edit_mapping(&text, original, merged, &mut edits)?;
-    // From the end backwards, so earlier offsets stay valid. Insertions at one point go in
-    // the reverse of the order they were planned in, so they end up in that order.
+    // From the end backwards, so earlier offsets stay valid. At one point, a removal goes
+    // before an insertion there (which would otherwise be what it removes), and insertions go
+    // in the reverse of the order they were planned in, so they end up in that order.
     let mut ordered: Vec<(usize, Edit)> = edits.into_iter().enumerate().collect();
-    ordered.sort_by_key(|(sequence, edit)| Reverse((edit.start, *sequence)));
+    ordered.sort_by_key(|(sequence, edit)| Reverse((edit.start, edit.end, *sequence)));
     let mut out = original_text.to_string();
     let mut limit = out.len();
     for (_, edit) in ordered {
@@ -87,24 +91,25 @@ struct Text<'a> {
     bytes: &'a [u8],
     offsets: Vec<usize>,
     newline: &'static str,
+    /// Where the line after each `|+`/`>+` scalar starts: blank lines there would join it.
+    keep_ends: Vec<usize>,
 }
 
 impl<'a> Text<'a> {
     fn new(source: &'a str) -> Text<'a> {
         let mut offsets: Vec<usize> = source.char_indices().map(|(offset, _)| offset).collect();
         offsets.push(source.len());
-        Text { source, bytes: source.as_bytes(), offsets, newline: line_break(source) }
+        Text { source, bytes: source.as_bytes(), offsets, newline: line_break(source), keep_ends: Vec::new() }
     }
 
     fn byte(&self, char_index: usize) -> usize {
         self.offsets.get(char_index).copied().unwrap_or(self.source.len())
     }
 
-    /// The byte just after the end of the line holding `byte` (after its line break).
+    /// The byte just after the end of the line holding `byte` (after its line break). Value
+    /// ends found here are before a line break, never after one: an empty last line of a
+    /// `|+` scalar is a line of its own.
     fn line_end_after(&self, byte: usize) -> usize {
-        if byte > 0 && self.bytes.get(byte - 1) == Some(&b'\n') {
-            return byte;
-        }
         match self.source[byte..].find('\n') {
             Some(newline) => byte + newline + 1,
             None => self.source.len(),
@@ -269,7 +274,42 @@ impl<'a> Text<'a> {
             .values()
             .filter(|entry| written_in(entry, node))
             .max_by_key(|entry| entry.key_span.map(|span| span.start.index))?;
-        self.value_end(&last.value)
+        self.entry_end(last)
+    }
+
+    /// Where an entry's value ends; an empty value (a null) ends just after the colon (the
+    /// parser puts its span on the colon itself).
+    fn entry_end(&self, entry: &Entry) -> Option<usize> {
+        Some(self.value_end(&entry.value)?.max(colon_of(self, entry)? + 1))
+    }
+}
+
+/// The starts of the lines after every keep-chomped block scalar (`key: |+`) of a block
+/// mapping: blank lines there are part of the scalar, so they must not come to follow it.
+fn keep_scalar_ends(text: &Text, node: &Node, out: &mut Vec<usize>) {
+    match &node.kind {
+        NodeKind::Mapping(mapping) if !text.is_flow(node) => {
+            for entry in mapping.entries.values().filter(|entry| written_in(entry, node)) {
+                // The header after `key:` (and any anchor or tag): `|+`, `>2+`, ...
+                let header = colon_of(text, entry).map(|colon| {
+                    let mut start = colon + 1;
+                    while matches!(text.bytes.get(start), Some(b' ' | b'\t')) {
+                        start += 1;
+                    }
+                    let start = text.skip_properties(start);
+                    text.source[start..text.content_end(start)].split_whitespace().next().unwrap_or_default()
+                });
+                let keep = header.is_some_and(|header| header.starts_with(['|', '>']) && header.contains('+'));
+                if keep && let Some(end) = text.block_scalar_end(&entry.value, true) {
+                    out.push(text.line_end_after(end));
+                }
+                keep_scalar_ends(text, &entry.value, out);
+            }
+        }
+        NodeKind::Sequence(items) if !text.is_flow(node) => {
+            items.iter().for_each(|item| keep_scalar_ends(text, item, out))
+        }
+        _ => {}
     }
 }
 
@@ -348,7 +388,7 @@ fn is_block(text: &Text, node: &Node) -> bool {
 /// after the value otherwise. It goes at the end of the new value's first line.
 fn replacement(text: &Text, entry: &Entry, merged_value: &Node, indent: usize) -> Option<Edit> {
     let colon = colon_of(text, entry)?;
-    let value_end = text.value_end(&entry.value)?.max(colon + 1);
+    let value_end = text.entry_end(entry)?;
     let (end, comment) = if is_block(text, &entry.value) {
         // The comment after the last line of a block collection belongs to its last entry,
         // which goes with the old value.
@@ -398,12 +438,19 @@ fn removal(text: &Text, entry: &Entry, mapping: &Node) -> Option<Edit> {
     if start == 0 {
         start = line_start;
     }
-    let value_end = text.value_end(&entry.value)?.max(colon_of(text, entry)? + 1);
+    let value_end = text.entry_end(entry)?;
     let end = match &entry.value.kind {
         NodeKind::Scalar(scalar) if matches!(scalar.style, ScalarStyle::Literal | ScalarStyle::Folded) => value_end,
         _ => text.trailing_comment(value_end).map_or(value_end, |(_, end)| end),
     };
-    Some(Edit { start, end: text.line_end_after(end), replacement: String::new() })
+    let mut end = text.line_end_after(end);
+    // Removing the lines between a `|+` scalar and blank lines would make those its own.
+    if text.keep_ends.contains(&start) {
+        while end < text.source.len() && text.source[end..text.content_end(end)].trim_matches(' ').is_empty() {
+            end = text.line_end_after(end);
+        }
+    }
+    Some(Edit { start, end, replacement: String::new() })
 }
 
 #[cfg(test)]
@@ -488,6 +535,12 @@ mod tests {
         check("x:\n  k: |\n    old\n\n  # about z\n  z: 1\n", "x: {k: new}\n", "x:\n  k: new\n\n  # about z\n  z: 1\n");
         check("k: |+\n  keep\n\n\nz: 1\n", "k: |+\n  more\n\n", "k: |+\n  more\n\nz: 1\n");
         check("k: |+\n  keep\n\n\nz: 1\n", "k: x\n", "k: x\nz: 1\n");
+        check("a:\n  b: |+\n    keep\n\n", "a: {z: 1}\n", "a:\n  b: |+\n    keep\n\n  z: 1\n");
+        check_removal("a: 1\nb: |+\n  keep\n\nc: 1\n", &["b"], "a: 1\nc: 1\n");
+        // Blank lines after a removed entry would join a `|+` scalar before it: they go too.
+        check_removal("s: |+\n  one\n# about a\na: 1\n\nz: 1\n", &["a"], "s: |+\n  one\nz: 1\n");
+        check_removal("x:\n  s: >+\n    one\n\nw: 1\n\nz: 1\n", &["w"], "x:\n  s: >+\n    one\n\nz: 1\n");
+        check_removal("s: |\n  one\na: 1\n\nz: 1\n", &["a"], "s: |\n  one\n\nz: 1\n");
         check(
             "x:\n  a:\n    b: |\n      hello\n  z: 1\n",
             "x: {a: {c: 2}}\n",
@@ -496,9 +549,25 @@ mod tests {
         check("k: |\n  end", "k: x\n", "k: x");
     }
 
+    /// An empty value (a null) ends at its colon, also as the last entry of a mapping.
+    #[test]
+    fn empty_values_end_at_their_colon() {
+        check("x:\n  a: 1\n  c:\n# about s\ns: 1\n", "x: 5\n", "x: 5\n# about s\ns: 1\n");
+        check("x:\n  c:\n# about s\ns: 1\n", "x: {d: 1}\n", "x:\n  c:\n  d: 1\n# about s\ns: 1\n");
+        check_removal("x:\n  a: 1\n  c:   # empty\ny: 1\n", &["x.c"], "x:\n  a: 1\ny: 1\n");
+    }
+
     #[test]
     fn new_keys_keep_their_order() {
         check("a:\n  b: 1\n", "a: {c: 2, d: 3}\ne: 4\nf: 5\n", "a:\n  b: 1\n  c: 2\n  d: 3\ne: 4\nf: 5\n");
+        // A key added where a removed entry starts stays; the removal takes only its own lines.
+        let original = "a:\n  b: 1\nq: 2  # q\n";
+        let node = parse_document(original, "t").expect("parses");
+        let mut merged = node.clone();
+        merged.remove_path(&["q"]).expect("set");
+        merged.set_path(&["a", "c"], Node::int(3)).expect("set");
+        merged.set_path(&["d"], Node::int(4)).expect("set");
+        check_edit(original, &node, &merged, "a:\n  b: 1\n  c: 3\nd: 4\n");
     }
 
     /// Defect 6: a CRLF file stays CRLF in every line written, new ones included.

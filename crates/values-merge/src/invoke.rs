@@ -107,6 +107,7 @@ mod tests {
     #[test]
     fn nothing_set_round_trips_to_the_defaults() {
         let empty = Args::try_parse_from(["values-merge"]).expect("parses");
+        assert_eq!(empty, Args::default(), "Default is the empty command line");
         assert_eq!(empty.to_args(), vec![OsString::from("--helm-major=3")]);
         check(empty);
     }
