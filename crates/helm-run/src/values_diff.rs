@@ -112,32 +112,9 @@ impl ValuesDiff {
     }
 }
 
-/// Reads a path as `--allow-removal` takes it: keys joined by dots, `\.` a dot inside a key,
-/// `\\` a backslash (the spelling of the report's `path` fields).
+/// Reads a path as `--allow-removal` takes it (core's one reader of a dotted values path).
 pub fn parse_path(text: &str) -> Result<Vec<String>, Error> {
-    let bad = |why: &str| {
-        Error::bad_input(format!("`--allow-removal {text}`: {why}")).with_hint(
-            "give a path as the report lists it, e.g. `--allow-removal dags.gitSync` (a dot inside a key is `\\.`)",
-        )
-    };
-    let mut keys = Vec::new();
-    let mut key = String::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some(escaped) => key.push(escaped),
-                None => return Err(bad("it ends with a lone `\\`")),
-            },
-            '.' => keys.push(std::mem::take(&mut key)),
-            _ => key.push(c),
-        }
-    }
-    keys.push(key);
-    if keys.iter().any(String::is_empty) {
-        return Err(bad("it has an empty key (a leading, trailing or doubled `.`)"));
-    }
-    Ok(keys)
+    airflow_kit_core::values_path::parse("--allow-removal", text)
 }
 
 /// Parses helm's `get values -o json` output: a JSON object, or `null` for a release

@@ -19,7 +19,6 @@ use pod_inspect::cli::{Cli as PodCli, Command as PodCommand, DagsArgs, WaitArgs}
 use pod_inspect::dags::DagsReport;
 use secret_gen::cli::{AirflowArg, DeployKeyArgs, SecretsArgs, TypeArg};
 use values_merge::cli::Args as MergeArgs;
-use values_merge::merge::HelmMajor;
 use values_merge::report::Diff;
 
 use crate::chart::LocalChart;
@@ -242,25 +241,6 @@ pub struct Merge {
     pub schema: Option<PathBuf>,
 }
 
-fn merge_args() -> MergeArgs {
-    MergeArgs {
-        files: Vec::new(),
-        set: Vec::new(),
-        set_string: Vec::new(),
-        set_json: Vec::new(),
-        set_file: Vec::new(),
-        set_literal: Vec::new(),
-        unset: Vec::new(),
-        output: None,
-        in_place: None,
-        defaults: None,
-        schema: None,
-        explain: false,
-        diff: None,
-        helm_major: HelmMajor::Three,
-    }
-}
-
 pub fn merge(merge: &Merge) -> Vec<OsString> {
     let mut files = vec!["-".to_string()];
     files.extend(merge.files.iter().map(|f| f.display().to_string()));
@@ -271,7 +251,7 @@ pub fn merge(merge: &Merge) -> Vec<OsString> {
         set_literal: merge.set_string.iter().map(|(path, text)| format!("{path}={text}")).collect(),
         unset: merge.unset.clone(),
         schema: merge.schema.clone(),
-        ..merge_args()
+        ..MergeArgs::default()
     }
     .to_args()
 }
@@ -283,13 +263,13 @@ pub fn write_in_place(state_values: &Path, unset: &[String]) -> Vec<OsString> {
         files: vec!["-".into()],
         in_place: Some(state_values.to_path_buf()),
         unset: unset.to_vec(),
-        ..merge_args()
+        ..MergeArgs::default()
     }
     .to_args()
 }
 
 pub fn diff_against(state_values: &Path) -> Vec<OsString> {
-    MergeArgs { files: vec!["-".into()], diff: Some(state_values.to_path_buf()), ..merge_args() }.to_args()
+    MergeArgs { files: vec!["-".into()], diff: Some(state_values.to_path_buf()), ..MergeArgs::default() }.to_args()
 }
 
 pub fn read_diff(text: &str) -> Result<Diff, Error> {
