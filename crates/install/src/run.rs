@@ -150,12 +150,14 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
     let exposure = exposure::change(settings.expose, airflow_major, owned);
     allow_removals.extend(exposure.unset.iter().cloned());
     let mut set_string = Vec::new();
+    let mut set_json = exposure.set_json.clone();
     if !matches!(settings.access, Access::Ssh { .. }) {
+        set_json.push(("dags.gitSync.enabled".into(), "true".into()));
         set_string.extend(git_sync_https(settings));
     }
     let merge = invoke::Merge {
         files: settings.values.clone(),
-        set_json: exposure.set_json.clone(),
+        set_json,
         set_string,
         unset: exposure.unset.clone(),
         schema: chart.schema(),
@@ -311,12 +313,12 @@ fn single_dir(dir: &Path) -> Result<PathBuf, Error> {
     }
 }
 
-/// `dags.gitSync` for an HTTPS repository: git-sync clones the URL as it is (and with the
-/// token's Secret for a private one).
+/// `dags.gitSync` for an HTTPS repository, as strings taken literally (`enabled` is set as
+/// JSON by the caller): git-sync clones the URL as it is, with the token's Secret for a
+/// private one.
 fn git_sync_https(settings: &Settings) -> Vec<(String, String)> {
     let mut sets = vec![
-        ("dags.gitSync.enabled".to_string(), "true".to_string()),
-        ("dags.gitSync.repo".into(), settings.repo.clone()),
+        ("dags.gitSync.repo".to_string(), settings.repo.clone()),
         ("dags.gitSync.branch".into(), settings.branch.clone()),
         ("dags.gitSync.ref".into(), settings.branch.clone()),
         ("dags.gitSync.subPath".into(), settings.sub_path.clone()),
@@ -600,5 +602,53 @@ pub fn exit_code(result: &Result<Outcome, Error>) -> ExitCode {
     match result {
         Ok(_) => ExitCode::Success,
         Err(error) => error.code,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{InstallArgs, resolve};
+
+    fn settings(flags: &[&str]) -> Settings {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: InstallArgs,
+        }
+        let mut all = vec!["install", "--branch", "main", "--sub-path", "dags"];
+        all.extend_from_slice(flags);
+        resolve(&Cli::try_parse_from(all).expect("flags").args, None).expect("resolves")
+    }
+
+    #[test]
+    fn where_to_paste_the_key_for_each_form_of_url() {
+        for (repo, page) in [
+            ("git@github.com:me/dags.git", "https://github.com/me/dags/settings/keys"),
+            ("ssh://git@ssh.github.com:443/me/dags.git", "https://github.com/me/dags/settings/keys"),
+            ("git@gitlab.com:group/sub/dags.git", "https://gitlab.com/group/sub/dags/-/settings/repository"),
+        ] {
+            let shown = where_to_paste(&settings(&["--repo", repo]));
+            assert!(shown.starts_with(page), "{repo}: {shown}");
+        }
+        let own = where_to_paste(&settings(&["--repo", "ssh://git@git.example.com:2222/dags.git"]));
+        assert!(own.contains("authorized_keys"), "{own}");
+    }
+
+    #[test]
+    fn a_key_type_other_than_the_existing_keys_is_refused_by_name() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state = dir.path().join("state");
+        std::fs::create_dir_all(state.join("keys")).expect("keys");
+        std::fs::write(state.join("keys/airflow_deploy_key.pub"), "ssh-ed25519 AAAAC3Nza test\n").expect("pub");
+        let state_flag = state.display().to_string();
+        let same = settings(&["--repo", "git@github.com:me/d.git", "--state-dir", &state_flag]);
+        assert!(check_key_type(&same).is_ok());
+        let rsa = settings(&["--repo", "git@github.com:me/d.git", "--state-dir", &state_flag, "--key-type", "rsa"]);
+        let error = check_key_type(&rsa).expect_err("refused");
+        assert_eq!(error.code, ExitCode::BadInput);
+        assert!(error.message.contains("is ed25519, but rsa was asked for"), "{}", error.message);
+        assert!(error.hint.expect("hint").contains("keep the existing key"));
     }
 }
