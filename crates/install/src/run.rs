@@ -190,6 +190,9 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
     if settings.dry_run {
         let command = invoke::printable_upgrade(settings, &chart, &state_values);
         say(&format!("would run: {command}"));
+        if fresh {
+            say("(the file it names does not exist yet: the same command without --dry-run writes it first)");
+        }
         if !manifests.is_empty() {
             say("and before it, `kubectl apply -f -` of the Secrets kept out of the values");
         }
@@ -584,8 +587,9 @@ pub fn summary(settings: &Settings, outcome: &Outcome, tools: &Tools) {
             cluster.release
         ),
     }
+    let secrets_are = if settings.dry_run && !settings.values_file().exists() { "would be" } else { "are" };
     eprintln!(
-        "  secrets, admin and database passwords: in {} (mode 0600; never printed)",
+        "  secrets, admin and database passwords {secrets_are} in {} (mode 0600; never printed)",
         settings.values_file().display()
     );
     if matches!(settings.access, Access::Ssh { .. }) {
