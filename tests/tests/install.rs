@@ -159,3 +159,48 @@ fn missing_required_settings_are_named() {
     assert_ne!(run.code, 0, "{run}");
     assert!(run.stderr.contains("--repo"), "names the missing flag\n{run}");
 }
+
+/// The tools come from where cargo says it built them (its `compiler-artifact` messages), so
+/// `CARGO_TARGET_DIR` or `--target-dir` never leaves the install running stale binaries from
+/// `target/release` (defect 10). A stand-in cargo reports them in a directory of its own.
+#[test]
+fn the_tools_run_from_where_cargo_built_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let elsewhere = dir.path().join("elsewhere/debug");
+    std::fs::create_dir_all(&elsewhere).expect("dir");
+    let mut messages = String::new();
+    for tool in ["values-merge", "secret-gen", "known-hosts", "helm-run", "pod-inspect"] {
+        std::os::unix::fs::symlink(bin_dir().join(tool), elsewhere.join(tool)).expect("symlink");
+        messages.push_str(&format!(
+            "{{\"reason\":\"compiler-artifact\",\"executable\":\"{}\",\"fresh\":true}}\n",
+            elsewhere.join(tool).display()
+        ));
+    }
+    std::fs::write(dir.path().join("messages.json"), messages).expect("messages");
+    let cargo = dir.path().join("cargo");
+    std::fs::write(
+        &cargo,
+        format!(
+            "#!/bin/sh\necho \"cargo $*\" >> {log}\necho '   Compiling values-merge (stand-in)' >&2\ncat {messages}\n",
+            log = dir.path().join("cargo.log").display(),
+            messages = dir.path().join("messages.json").display()
+        ),
+    )
+    .expect("cargo");
+    std::fs::set_permissions(&cargo, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let chart = local_chart(dir.path(), "1.20.0");
+
+    let mut command = Command::new(xtask_bin());
+    command.current_dir(dir.path()).args(["install", "--dry-run", "--yes", "--state-dir", "state"]);
+    // A closed port on 127.0.0.1: the run goes as far as the access check, then stops.
+    command.args(["--repo", "https://127.0.0.1:1/dags.git", "--branch", "main", "--sub-path", "dags"]);
+    command.arg("--chart").arg(&chart).env("CARGO", &cargo);
+    let run = run_command(command, None);
+    run.expect_stderr_contains("==> build the tools").expect_stderr_contains("Compiling values-merge (stand-in)");
+    run.expect_stderr_contains("[1/8] preflight").expect_stderr_contains("cannot read `https://127.0.0.1:1/dags.git`");
+    let log = std::fs::read_to_string(dir.path().join("cargo.log")).expect("cargo ran");
+    assert!(log.contains("build --message-format=json-render-diagnostics"), "{log}");
+    for tool in ["values-merge", "secret-gen", "known-hosts", "helm-run", "pod-inspect"] {
+        assert!(log.contains(&format!("-p {tool}")), "only the tools are built: {log}");
+    }
+}
