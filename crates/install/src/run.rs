@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use airflow_kit_core::process::{self, Command};
-use airflow_kit_core::{Document, Error, ExitCode, Node, cli, defaults};
+use airflow_kit_core::{Document, Error, Node, cli, defaults};
 
 use crate::access::{self, Failure, GitAuth};
 use crate::chart::LocalChart;
@@ -28,10 +28,10 @@ pub trait Prompt {
 /// What a finished install did, for the summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
+    /// The branch head the access check saw (and git-sync has, when verified).
     pub head: String,
+    /// How many DAG files git-sync's checkout holds (None under --dry-run).
     pub dag_files: Option<usize>,
-    pub wrote: bool,
-    pub airflow_major: u8,
 }
 
 pub const TOOL: &str = "install";
@@ -177,14 +177,12 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
 
     progress.at(Step::Write);
     let changes = describe_changes(tools, &state_values, &merged, fresh)?;
-    let wrote = if settings.dry_run {
+    if settings.dry_run {
         say(&format!("would {changes}; --dry-run writes nothing"));
-        false
     } else {
         tools.run("values-merge", invoke::write_in_place(&state_values, &exposure.unset), Some(&merged), QUICK)?;
         say(&changes);
-        true
-    };
+    }
 
     progress.at(Step::Upgrade);
     if settings.dry_run {
@@ -196,7 +194,7 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
         if !manifests.is_empty() {
             say("and before it, `kubectl apply -f -` of the Secrets kept out of the values");
         }
-        return Ok(Outcome { head, dag_files: None, wrote, airflow_major });
+        return Ok(Outcome { head, dag_files: None });
     }
     for (what, manifest) in &manifests {
         apply_manifest(settings, what, manifest)?;
@@ -221,7 +219,7 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
         ))
         .with_hint("run `pod-inspect diagnose` to see why git-sync is behind (docs/failures.md)"));
     }
-    Ok(Outcome { head, dag_files: report.count, wrote, airflow_major })
+    Ok(Outcome { head, dag_files: report.count })
 }
 
 /// The chart as local files: a directory as it is, a .tgz unpacked into the run directory,
@@ -601,18 +599,11 @@ pub fn summary(settings: &Settings, outcome: &Outcome, tools: &Tools) {
     }
 }
 
-/// Exit code for a finished run.
-pub fn exit_code(result: &Result<Outcome, Error>) -> ExitCode {
-    match result {
-        Ok(_) => ExitCode::Success,
-        Err(error) => error.code,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::{InstallArgs, resolve};
+    use airflow_kit_core::ExitCode;
 
     fn settings(flags: &[&str]) -> Settings {
         use clap::Parser;
