@@ -79,8 +79,13 @@ pub fn airflow_major_of(version: &str) -> Option<u8> {
 mod tests {
     use super::*;
 
+    /// The real charts: `AIRFLOW_KIT_SHARED`, else `../shared` beside the checkout (as the
+    /// end-to-end tests find them).
     fn shared_chart(version: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/airflow-chart").join(version)
+        let shared = std::env::var_os("AIRFLOW_KIT_SHARED")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+        shared.join("airflow-chart").join(version)
     }
 
     #[test]
@@ -88,7 +93,10 @@ mod tests {
         for (version, major) in [("1.15.0", 2), ("1.20.0", 3), ("1.22.0-dev", 3)] {
             let dir = shared_chart(version);
             if !dir.exists() {
-                panic!("the real charts are missing at {}: set up ../shared beside the checkout", dir.display());
+                panic!(
+                    "the real charts are missing at {}: set AIRFLOW_KIT_SHARED to the folder holding airflow-chart/",
+                    dir.display()
+                );
             }
             let chart = LocalChart::open(&dir, dir.display().to_string()).expect("opens");
             assert_eq!(chart.airflow_major(&Node::mapping()).expect("major"), major, "chart {version}");
