@@ -242,6 +242,19 @@ pub fn run_tool(tool: &str, args: &[&str], stdin: Option<&str>, dir: &Path) -> R
     run_command(command, stdin.map(str::as_bytes))
 }
 
+/// No secret in `secrets` reached any run's stdout or stderr.
+#[track_caller]
+pub fn assert_no_secret(runs: &[&Run], secrets: &[String]) {
+    for run in runs {
+        for secret in secrets {
+            assert!(
+                !run.stdout.contains(secret.as_str()) && !run.stderr.contains(secret.as_str()),
+                "a secret leaked\n{run}"
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use airflow_kit_tests::bins::{Run, bin_dir, run_command, shared_dir, xtask_bin};
+use airflow_kit_tests::bins::{Run, assert_no_secret, bin_dir, run_command, shared_dir, xtask_bin};
 use airflow_kit_tests::sshd::Sshd;
 use airflow_kit_tests::tools::{Tool, require_tool};
 
@@ -57,17 +57,6 @@ fn install_command(dir: &Path, chart: &Path, server: &Sshd, helm: &Path, sub_pat
 fn key_lines(state: &Path) -> Vec<String> {
     let key = std::fs::read_to_string(state.join("keys/airflow_deploy_key")).expect("private key");
     key.lines().filter(|l| !l.starts_with("-----")).map(str::to_string).collect()
-}
-
-fn assert_no_secret(runs: &[&Run], secrets: &[String]) {
-    for run in runs {
-        for secret in secrets {
-            assert!(
-                !run.stdout.contains(secret.as_str()) && !run.stderr.contains(secret.as_str()),
-                "a secret leaked\n{run}"
-            );
-        }
-    }
 }
 
 #[test]

@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use airflow_kit_tests::bins::{Run, bin_dir, files_under, run_command, shared_dir, workspace_root, xtask_bin};
+use airflow_kit_tests::bins::{
+    Run, assert_no_secret, bin_dir, files_under, run_command, shared_dir, workspace_root, xtask_bin,
+};
 use airflow_kit_tests::sshd::Sshd;
 use airflow_kit_tests::tools::{Tool, require_tool};
 
@@ -339,15 +341,4 @@ fn secrets_of(state: &Path) -> Vec<String> {
     found.extend(key.lines().filter(|l| !l.starts_with("-----")).map(str::to_string));
     assert!(found.len() >= 5, "expected the secrets to be pinned, found {}", found.len());
     found
-}
-
-fn assert_no_secret(runs: &[&Run], secrets: &[String]) {
-    for run in runs {
-        for secret in secrets {
-            assert!(
-                !run.stdout.contains(secret.as_str()) && !run.stderr.contains(secret.as_str()),
-                "a secret leaked\n{run}"
-            );
-        }
-    }
 }

@@ -98,20 +98,8 @@ pub struct InstallArgs {
     pub timeout: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyType {
-    Ed25519,
-    Rsa,
-}
-
-impl KeyType {
-    pub fn name(self) -> &'static str {
-        match self {
-            KeyType::Ed25519 => "ed25519",
-            KeyType::Rsa => "rsa",
-        }
-    }
-}
+/// The deploy key types secret-gen makes.
+pub use secret_gen::deploy_key::KeyType;
 
 /// Where the private deploy key goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

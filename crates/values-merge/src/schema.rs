@@ -79,7 +79,7 @@ impl Schema {
         let properties = self.resolve(schema).get("properties")?.as_object()?;
         properties
             .keys()
-            .map(|key| (edit_distance(&key.to_lowercase(), &name.to_lowercase()), key))
+            .map(|key| (airflow_kit_core::suggest::edit_distance(&key.to_lowercase(), &name.to_lowercase()), key))
             .filter(|(distance, _)| *distance <= 2)
             .min()
             .map(|(_, key)| key.clone())
@@ -157,30 +157,9 @@ fn unescape_pointer(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            current.push((previous[j] + cost).min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn edit_distance_counts_changes() {
-        assert_eq!(edit_distance("gitsync", "gitsync"), 0);
-        assert_eq!(edit_distance("gitsnyc", "gitsync"), 2);
-        assert_eq!(edit_distance("abc", ""), 3);
-    }
 
     #[test]
     fn pointers_escape_slashes() {
