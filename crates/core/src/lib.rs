@@ -14,6 +14,7 @@ pub mod process;
 pub mod report;
 pub mod report_node;
 pub mod secrets;
+pub mod stream;
 pub mod suggest;
 pub mod values_path;
 pub mod yaml;

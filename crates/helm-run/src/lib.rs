@@ -10,7 +10,6 @@ pub mod invoke;
 pub mod notes;
 pub mod release;
 pub mod report;
-pub mod stream;
 pub mod values_diff;
 pub mod values_file;
 
@@ -475,7 +474,7 @@ fn upgrade_with_values(config: &UpgradeConfig, ctx: &Context, values: &ValuesFil
     found.commands.push(command.display());
     (ctx.say)(&format!("running: {}", command.display()));
     let on_line = |line: &str| (ctx.say)(&format!("helm: {line}"));
-    let output = stream::run_teeing_stderr(&command, |pids| ctx.interrupts.started(pids), &on_line);
+    let output = airflow_kit_core::stream::run_teeing_stderr(&command, |pids| ctx.interrupts.started(pids), &on_line);
     ctx.interrupts.finished();
     if let Some(signal) = ctx.interrupts.received() {
         return Err(interrupted_error(signal).into());

@@ -1,18 +1,18 @@
-//! Runs the long helm call (`upgrade`): its stderr is passed on line by line as it comes AND
-//! kept, so a failure can be classified and attached; stdout (`-o json`) is captured. Like
-//! core's runner, the child leads its own process group, so a timeout or a forwarded Ctrl-C
-//! reaches helm's children too.
+//! The runner for a long call whose stderr a person must see as it comes AND the caller must
+//! keep (helm-run's `helm upgrade`: the progress is shown, and a failure is classified from
+//! the same text); stdout is captured. Like `process::run`, the child leads its own process
+//! group, so a timeout or a forwarded Ctrl-C reaches its children too.
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use airflow_kit_core::process::{Arg, Command, Output, signal_group};
-use airflow_kit_core::{Error, fs};
+use crate::process::{Arg, Command, Output, signal_group};
+use crate::{Error, fs};
 
 /// Runs `command`; `on_start` gets the child's pid (for forwarding signals), `on_line` each
-/// line helm writes on stderr.
+/// line the child writes on stderr.
 pub fn run_teeing_stderr(
     command: &Command,
     on_start: impl FnOnce(&[u32]),
@@ -38,7 +38,7 @@ pub fn run_teeing_stderr(
         let name = command.program_name();
         if error.kind() == std::io::ErrorKind::NotFound {
             return Error::external(format!("`{name}` was not found"))
-                .with_hint(format!("install `{name}` or pass `--helm`"));
+                .with_hint(format!("install `{name}` or put it on PATH"));
         }
         Error::external(format!("cannot run `{name}`: {}", fs::plain_io_error(&error)))
     })?;
@@ -76,7 +76,7 @@ pub fn run_teeing_stderr(
                 signal_group(pid, libc::SIGKILL);
                 let _ = child.wait();
                 let seconds = command.timeout.map(|t| t.as_secs()).unwrap_or_default();
-                break Err(airflow_kit_core::process::timed_out(command, &format!("within {seconds}s")));
+                break Err(crate::process::timed_out(command, &format!("within {seconds}s")));
             }
             std::thread::sleep(Duration::from_millis(50));
         };
