@@ -42,14 +42,26 @@ fn install(dir: &Path, chart: &Path, server: &Sshd, helm: &Path) -> Run {
 }
 
 fn install_command(dir: &Path, chart: &Path, server: &Sshd, helm: &Path, sub_path: &str) -> Command {
+    install_with(dir, chart, server, helm, sub_path, "state", "mine.yaml")
+}
+
+fn install_with(
+    dir: &Path,
+    chart: &Path,
+    server: &Sshd,
+    helm: &Path,
+    sub_path: &str,
+    state: &str,
+    values: &str,
+) -> Command {
     let mut command = Command::new(xtask_bin());
     command.current_dir(dir).args(["install", "--dry-run", "--bin-dir"]).arg(bin_dir());
-    command.args(["--repo", &server.repo_url(), "--branch", "main", "--sub-path", sub_path, "--state-dir", "state"]);
+    command.args(["--repo", &server.repo_url(), "--branch", "main", "--sub-path", sub_path, "--state-dir", state]);
     command.arg("--chart").arg(chart).arg("--helm").arg(helm);
     for fingerprint in server.host_fingerprints() {
         command.args(["--expect-fingerprint", &fingerprint]);
     }
-    command.arg("-f").arg("mine.yaml");
+    command.arg("-f").arg(values);
     command
 }
 
@@ -192,4 +204,57 @@ fn the_tools_run_from_where_cargo_built_them() {
     for tool in ["values-merge", "secret-gen", "known-hosts", "helm-run", "pod-inspect"] {
         assert!(log.contains(&format!("-p {tool}")), "only the tools are built: {log}");
     }
+}
+
+/// Hostile state and values (issue 11): a state directory whose path holds shell syntax runs
+/// nothing (and a space works); a state directory or key another user can change is refused
+/// before anything is read from it; a later values layer cannot replace the verified
+/// knownHosts with one that was not verified.
+#[test]
+fn hostile_state_and_values_are_refused_or_inert() {
+    let test = "hostile_state_and_values_are_refused_or_inert";
+    let Some(helm) = require_tool(Tool::Helm3, test) else { return };
+    let Some(server) = Sshd::start(test) else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let chart = local_chart(dir.path(), "1.20.0");
+    std::fs::write(dir.path().join("mine.yaml"), "workers:\n  replicas: 2\n").expect("values");
+    let run = |state: &str, values: &str| {
+        run_command(install_with(dir.path(), &chart, &server, &helm, "dags", state, values), None)
+    };
+
+    // Shell syntax in the state directory's path reaches no shell (GIT_SSH_COMMAND quotes it).
+    let odd = format!("my state $(touch {})", dir.path().join("pwned").display());
+    let first = run(&odd, "mine.yaml");
+    first.expect_code(1).expect_stderr_contains("not registered");
+    let public = std::fs::read_to_string(dir.path().join(&odd).join("keys/airflow_deploy_key.pub")).expect("key");
+    server.authorize(&public);
+    run(&odd, "mine.yaml").expect_success().expect_stderr_contains("reachable as git-sync will reach it");
+    assert!(!dir.path().join("pwned").exists(), "a command in the state directory's name ran");
+
+    // A values layer that swaps the pinned knownHosts for an unverified key stops the run
+    // before the access check.
+    let other = "[127.0.0.1]:1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGiPXMHbGFUWz2TUPn5af5CpsvTmPKw7aYjDyHczyC6R\n";
+    std::fs::write(dir.path().join("swap.yaml"), format!("dags:\n  gitSync:\n    knownHosts: |\n      {other}"))
+        .expect("swap");
+    let swapped = run(&odd, "swap.yaml");
+    assert_ne!(swapped.code, 0, "{swapped}");
+    swapped.expect_stderr_contains("unverified").expect_stderr_contains("`known-hosts verify` failed");
+    assert!(
+        !swapped.stderr.contains("reachable as git-sync"),
+        "the access check ran with unverified host keys\n{swapped}"
+    );
+
+    // Another user could change the state directory: refused, exit 4, before anything runs.
+    let state = dir.path().join(&odd);
+    std::fs::set_permissions(&state, std::os::unix::fs::PermissionsExt::from_mode(0o777)).expect("chmod");
+    let open = run(&odd, "mine.yaml");
+    open.expect_code(4).expect_stderr_contains("writable by other users").expect_stderr_contains("chmod 700");
+    std::fs::set_permissions(&state, std::os::unix::fs::PermissionsExt::from_mode(0o700)).expect("chmod");
+
+    // A deploy key that belongs to someone else (planted) is not reused.
+    let key = state.join("keys/airflow_deploy_key");
+    std::os::unix::fs::chown(&key, Some(65534), None).expect("chown to nobody (the tests run as root)");
+    let planted = run(&odd, "mine.yaml");
+    planted.expect_code(4).expect_stderr_contains("belongs to another user");
+    assert!(!planted.stderr.contains("[2/9]"), "it read on after the refusal\n{planted}");
 }

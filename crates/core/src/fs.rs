@@ -39,14 +39,65 @@ pub fn write_new(path: &Path, contents: &[u8], mode: u32) -> Result<(), Error> {
     result.map_err(|error| write_error(path, &error))
 }
 
-/// Creates `dir` (and parents) and sets it to `mode`, so keys and state stay private.
+/// Creates `dir` (its parents as usual) with `mode` from the start, so there is no moment in
+/// which another user could open it; an existing one must be the caller's own (see
+/// [`check_trusted`]) and is then set to `mode`, so keys and state stay private.
 pub fn create_private_dir(dir: &Path, mode: u32) -> Result<(), Error> {
+    use std::os::unix::fs::DirBuilderExt;
     if dir.exists() && !dir.is_dir() {
         return Err(Error::bad_input(format!("`{}` exists and is not a directory", dir.display()))
             .with_hint("choose another directory, or move the file out of the way"));
     }
-    fs::create_dir_all(dir).map_err(|error| write_error(dir, &error))?;
+    if !dir.exists() {
+        if let Some(parent) = dir.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            fs::create_dir_all(parent).map_err(|error| write_error(parent, &error))?;
+        }
+        match fs::DirBuilder::new().mode(mode).create(dir) {
+            Ok(()) => {}
+            // Made in between by someone else: it must pass the same check as any existing one.
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(error) => return Err(write_error(dir, &error)),
+        }
+    }
+    check_trusted(dir, false)?;
     fs::set_permissions(dir, fs::Permissions::from_mode(mode)).map_err(|error| write_error(dir, &error))
+}
+
+/// Refuses (exit 4) a path another user could have planted or can change: one not owned by the
+/// caller, or writable by group or others; with `private` (a key, the cumulative values), also
+/// one they can read. A path that does not exist passes: there is nothing to trust yet.
+pub fn check_trusted(path: &Path, private: bool) -> Result<(), Error> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = match fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => {
+            return Err(Error::refused(format!("cannot check `{}`: {}", path.display(), plain_io_error(&error)))
+                .with_hint("check the path and its permissions"));
+        }
+    };
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if metadata.uid() != me {
+        return Err(Error::refused(format!(
+            "`{}` belongs to another user (uid {}), so it is not used: anyone who planted it could control what is deployed",
+            path.display(),
+            metadata.uid()
+        ))
+        .with_hint("if you did not make it, move it away and run again; if it is yours, `chown` it to yourself"));
+    }
+    let mode = metadata.permissions().mode() & 0o777;
+    let open = if private { mode & 0o077 } else { mode & 0o022 };
+    if open != 0 {
+        let (what, fix) = match (metadata.is_dir(), private) {
+            (true, _) => ("writable by other users", "chmod 700"),
+            (false, true) => ("readable or writable by other users", "chmod 600"),
+            (false, false) => ("writable by other users", "chmod 644"),
+        };
+        return Err(Error::refused(format!("`{}` is {what} (mode {mode:o}), so it is not used", path.display()))
+            .with_hint(format!("check that nobody changed it, then `{fix} {}`", path.display())));
+    }
+    Ok(())
 }
 
 /// The permission bits of a file (`0o600`), or None when it cannot be read.
@@ -115,6 +166,26 @@ fn sync_parent(path: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_callers_own_private_paths_are_trusted() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state = dir.path().join("state");
+        create_private_dir(&state, 0o700).expect("created");
+        assert_eq!(mode_of(&state), Some(0o700));
+        let values = state.join("values.yaml");
+        assert!(check_trusted(&values, true).is_ok(), "a missing file has nothing to trust");
+        write_atomic(&values, b"a: 1\n", 0o600).expect("written");
+        assert!(check_trusted(&values, true).is_ok());
+        fs::set_permissions(&values, fs::Permissions::from_mode(0o644)).expect("chmod");
+        let error = check_trusted(&values, true).expect_err("readable by others");
+        assert_eq!(error.code, crate::ExitCode::Refused);
+        assert!(error.hint.expect("hint").contains("chmod 600"));
+        assert!(check_trusted(&values, false).is_ok(), "a public file may be readable");
+        fs::set_permissions(&state, fs::Permissions::from_mode(0o777)).expect("chmod");
+        let error = create_private_dir(&state, 0o700).expect_err("a world-writable state directory");
+        assert!(error.message.contains("writable by other users"), "{}", error.message);
+    }
 
     #[test]
     fn write_atomic_replaces_and_sets_mode() {

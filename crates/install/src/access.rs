@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use airflow_kit_core::process::{self, Command, shell_quote};
+use airflow_kit_core::process::{self, Command};
 use airflow_kit_core::{Error, ExitCode};
 
 /// How to authenticate, as git-sync will.
@@ -62,12 +62,11 @@ pub fn sub_path_exists(
     auth: &GitAuth,
     work: &Path,
 ) -> Result<Result<(), Vec<String>>, Failure> {
-    let probe = work.join("probe.git");
-    let init = Command::new("git").arg("init").arg("--quiet").arg("--bare").arg(&probe);
+    let init =
+        Command::new("git").args(["init", "--quiet", "--bare", "probe.git"]).dir(work).env("GIT_CONFIG_NOSYSTEM", "1");
     process::run_checked(&init.timeout(LS_REMOTE_TIMEOUT)).map_err(|error| Failure::Other(error.render("git")))?;
     let fetch = git(auth, work)?
-        .arg("-C")
-        .arg(&probe)
+        .arg("--git-dir=probe.git")
         .args(["fetch", "--quiet", "--depth", "1", "--filter=blob:none", "--no-tags", "--", repo])
         .arg(format!("refs/heads/{branch}"));
     let output = process::run(&fetch.timeout(FETCH_TIMEOUT)).map_err(|error| Failure::Other(error.render("git")))?;
@@ -78,8 +77,10 @@ pub fn sub_path_exists(
         return Ok(Ok(()));
     }
     let tree = |path: Option<&str>| {
-        let mut command =
-            Command::new("git").arg("-C").arg(&probe).args(["ls-tree", "-d", "--name-only", "FETCH_HEAD"]);
+        let mut command = Command::new("git")
+            .arg("--git-dir=probe.git")
+            .args(["ls-tree", "-d", "--name-only", "FETCH_HEAD"])
+            .dir(work);
         if let Some(path) = path {
             command = command.arg("--").arg(path);
         }
@@ -94,9 +95,16 @@ pub fn sub_path_exists(
 }
 
 /// `git` with nothing of this machine's configuration, never prompting, authenticated as
-/// git-sync will be.
+/// git-sync will be. It runs in `work`, where the files it needs have plain names, so no
+/// path of the user's (a state directory with a space, a `%` or shell syntax in its name)
+/// is ever parsed by a shell or by ssh's own option syntax.
 fn git(auth: &GitAuth, work: &Path) -> Result<Command, Failure> {
+    // No repository is looked for above the run directory: inside a work tree git would move to
+    // its top, away from the files named here.
+    let ceiling = absolute(work).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
     let mut command = Command::new("git")
+        .dir(work)
+        .env("GIT_CEILING_DIRECTORIES", ceiling)
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -106,11 +114,14 @@ fn git(auth: &GitAuth, work: &Path) -> Result<Command, Failure> {
         .env_remove("SSH_AUTH_SOCK");
     match auth {
         GitAuth::Ssh { key, known_hosts } => {
-            let known_hosts_file = work.join("known_hosts");
-            airflow_kit_core::fs::write_atomic(&known_hosts_file, known_hosts.as_bytes(), 0o600)
+            airflow_kit_core::fs::write_atomic(&work.join(KNOWN_HOSTS), known_hosts.as_bytes(), 0o600)
                 .map_err(|error| Failure::Other(error.render("install")))?;
-            // Absolute paths: git runs ssh from wherever `-C` took it.
-            command = command.env("GIT_SSH_COMMAND", ssh_command(&absolute(key), &absolute(&known_hosts_file)));
+            let link = work.join(DEPLOY_KEY);
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink(absolute(key), &link).map_err(|error| {
+                Failure::Other(format!("cannot link the deploy key into `{}`: {error}", work.display()))
+            })?;
+            command = command.env("GIT_SSH_COMMAND", ssh_command());
         }
         GitAuth::Anonymous => {}
         GitAuth::Token { user, token_file } => {
@@ -121,9 +132,8 @@ fn git(auth: &GitAuth, work: &Path) -> Result<Command, Failure> {
                     airflow_kit_core::fs::plain_io_error(&error)
                 ))
             })?;
-            let credentials = work.join("git-credentials");
             let text = format!("username={user}\npassword={}\n", token.trim());
-            airflow_kit_core::fs::write_atomic(&credentials, text.as_bytes(), 0o600)
+            airflow_kit_core::fs::write_atomic(&work.join(CREDENTIALS), text.as_bytes(), 0o600)
                 .map_err(|error| Failure::Other(error.render("install")))?;
             // A credential helper that prints the file: the token reaches git through a pipe,
             // never through argv or the environment. The empty first value clears any helper
@@ -133,10 +143,7 @@ fn git(auth: &GitAuth, work: &Path) -> Result<Command, Failure> {
                 .env("GIT_CONFIG_KEY_0", "credential.helper")
                 .env("GIT_CONFIG_VALUE_0", "")
                 .env("GIT_CONFIG_KEY_1", "credential.helper")
-                .env(
-                    "GIT_CONFIG_VALUE_1",
-                    format!("!f() {{ cat {}; }}; f", shell_quote(&credentials.display().to_string())),
-                );
+                .env("GIT_CONFIG_VALUE_1", format!("!f() {{ cat {CREDENTIALS}; }}; f"));
         }
     }
     Ok(command)
@@ -146,14 +153,19 @@ fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// The names of the files git and ssh read in the run directory.
+const KNOWN_HOSTS: &str = "known_hosts";
+const DEPLOY_KEY: &str = "deploy_key";
+const CREDENTIALS: &str = "git-credentials";
+
 /// The ssh command git-sync's own amounts to: only this key, only this known_hosts, strict
-/// checking, no agent, no prompt, no user config. Paths are shell-quoted (git runs it through
-/// a shell), so a state directory with a space in its path works.
-pub fn ssh_command(key: &Path, known_hosts_file: &Path) -> String {
+/// checking, no agent, no prompt, no user config. Both files are named relative to the run
+/// directory git runs in, with plain names that neither the shell git runs this through nor
+/// ssh's option parser (which splits `UserKnownHostsFile` on spaces and expands `%`) can
+/// misread.
+pub fn ssh_command() -> String {
     format!(
-        "ssh -F /dev/null -i {} -o IdentitiesOnly=yes -o IdentityAgent=none -o UserKnownHostsFile={} -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=15",
-        shell_quote(&key.display().to_string()),
-        shell_quote(&known_hosts_file.display().to_string())
+        "ssh -F /dev/null -i {DEPLOY_KEY} -o IdentitiesOnly=yes -o IdentityAgent=none -o UserKnownHostsFile={KNOWN_HOSTS} -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=15"
     )
 }
 
@@ -202,11 +214,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ssh_command_quotes_paths_with_spaces() {
-        let command = ssh_command(Path::new("/tmp/my state/keys/k"), Path::new("/tmp/my state/run/known_hosts"));
-        assert!(command.contains("-i '/tmp/my state/keys/k'"), "{command}");
-        assert!(command.contains("UserKnownHostsFile='/tmp/my state/run/known_hosts'"), "{command}");
-        assert!(command.contains("StrictHostKeyChecking=yes"));
+    fn ssh_command_names_no_path_of_the_users() {
+        let command = ssh_command();
+        assert!(command.contains("-i deploy_key") && command.contains("UserKnownHostsFile=known_hosts"), "{command}");
+        assert!(command.contains("StrictHostKeyChecking=yes") && command.contains("-F /dev/null"));
+        assert!(command.chars().all(|c| c.is_ascii_alphanumeric() || " -=/_".contains(c)), "{command}");
     }
 
     #[test]

@@ -35,3 +35,11 @@ pub fn unwatch() -> Result<(), Error> {
         None => Ok(()),
     }
 }
+
+/// An error when a signal came in since the run began.
+pub fn check() -> Result<(), Error> {
+    match INTERRUPTS.get() {
+        Some(interrupts) => interrupts.check(),
+        None => Ok(()),
+    }
+}

@@ -226,6 +226,11 @@ pub fn known_hosts(expect_fingerprints: &[String]) -> Vec<OsString> {
     .to_args()
 }
 
+/// `known-hosts verify -`: the document on stdin, every knownHosts line checked.
+pub fn known_hosts_verify_stdin(expect_fingerprints: &[String]) -> Vec<OsString> {
+    VerifyArgs { file: Some("-".into()), expect_fingerprint: expect_fingerprints.to_vec() }.to_args()
+}
+
 pub fn known_hosts_verify(file: &Path, expect_fingerprints: &[String]) -> Vec<OsString> {
     VerifyArgs { file: Some(file.display().to_string()), expect_fingerprint: expect_fingerprints.to_vec() }.to_args()
 }

@@ -46,8 +46,9 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
     let mut progress = Progress { steps: &steps, dry_run: settings.dry_run };
     let state_values = settings.values_file();
 
-    progress.at(Step::Preflight);
+    progress.at(Step::Preflight)?;
     prepare_state_dir(&settings.state_dir)?;
+    check_state_trusted(settings)?;
     check_key_type(settings)?;
     // The run's private scratch (known_hosts for the check, the credentials file, an
     // unpacked chart, Secret manifests) lives inside the 0700 state directory and is removed
@@ -95,7 +96,7 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
         chart.reference, chart.chart_version, chart.app_version
     ));
 
-    progress.at(Step::Secrets);
+    progress.at(Step::Secrets)?;
     // New default passwords only on a fresh install: an existing database keeps its own.
     let document = tools.run("secret-gen", invoke::secret_gen(airflow_major, fresh), Some(&current_text), QUICK)?;
 
@@ -103,7 +104,7 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
     let mut allow_removals = Vec::new();
     let (document, auth) = match &settings.access {
         Access::Ssh { key_type, key_as, expect_fingerprints } => {
-            progress.at(Step::DeployKey);
+            progress.at(Step::DeployKey)?;
             let manifest = work.path().join("ssh-secret.yaml");
             let as_manifest = (*key_as == KeyAs::Manifest).then(|| manifest.clone());
             let new_key_type = (!settings.key_file().exists()).then_some(*key_type);
@@ -112,7 +113,7 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
             if as_manifest.is_some() {
                 manifests.push(("the deploy key Secret", manifest));
             }
-            progress.at(Step::KnownHosts);
+            progress.at(Step::KnownHosts)?;
             let document =
                 tools.run("known-hosts", invoke::known_hosts(expect_fingerprints), Some(&document), QUICK)?;
             let known_hosts = Document::parse(&document, "known-hosts")?
@@ -124,12 +125,12 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
             (document, GitAuth::Ssh { key: settings.key_file(), known_hosts })
         }
         Access::Public => {
-            progress.at(Step::GitSync);
+            progress.at(Step::GitSync)?;
             say("a public HTTPS repository: no deploy key, no knownHosts, no credentials");
             (document, GitAuth::Anonymous)
         }
         Access::Token { user, token_file } => {
-            progress.at(Step::GitSync);
+            progress.at(Step::GitSync)?;
             check_token_file(token_file)?;
             let manifest = work.path().join("git-credentials-secret.yaml");
             write_credentials_manifest(&manifest, &settings.cluster.namespace, user, token_file)?;
@@ -142,7 +143,7 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
         }
     };
 
-    progress.at(Step::Merge);
+    progress.at(Step::Merge)?;
     let owned = |path: &str| {
         let keys: Vec<&str> = path.split('.').collect();
         current_doc.root.get_path(&keys).is_some()
@@ -167,15 +168,32 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
         skipped("the schema check", "the chart has no values.schema.json");
     }
 
-    progress.at(Step::Access);
+    let auth = match (auth, &settings.access) {
+        (GitAuth::Ssh { key, .. }, Access::Ssh { expect_fingerprints, .. }) => {
+            // What was verified is what is deployed: the merged document's knownHosts, every
+            // line verified again, is what the access check and the cluster get.
+            say("checking the merged document's knownHosts (known-hosts verify)");
+            tools.run("known-hosts", invoke::known_hosts_verify_stdin(expect_fingerprints), Some(&merged), QUICK)?;
+            let known_hosts = Document::parse(&merged, "values-merge")?
+                .root
+                .get_path(&["dags", "gitSync", "knownHosts"])
+                .and_then(Node::as_str)
+                .unwrap_or("")
+                .to_string();
+            GitAuth::Ssh { key, known_hosts }
+        }
+        (auth, _) => auth,
+    };
+
+    progress.at(Step::Access)?;
     let head = access_check(settings, &auth, work.path(), prompt)?;
 
-    progress.at(Step::Render);
+    progress.at(Step::Render)?;
     let rendered = tools.run("helm-run", invoke::helm_template(settings, &chart), Some(&merged), QUICK)?;
     let manifests_rendered = rendered.lines().filter(|line| line.starts_with("kind: ")).count();
     say(&format!("the chart renders with the new values: {manifests_rendered} manifest(s)"));
 
-    progress.at(Step::Write);
+    progress.at(Step::Write)?;
     let changes = describe_changes(tools, &state_values, &merged, fresh)?;
     if settings.dry_run {
         say(&format!("would {changes}; --dry-run writes nothing"));
@@ -184,7 +202,7 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
         say(&changes);
     }
 
-    progress.at(Step::Upgrade);
+    progress.at(Step::Upgrade)?;
     if settings.dry_run {
         let command = invoke::printable_upgrade(settings, &chart, &state_values);
         say(&format!("would run: {command}"));
@@ -207,7 +225,7 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
         upgrade_timeout,
     )?;
 
-    progress.at(Step::Verify);
+    progress.at(Step::Verify)?;
     tools.run("pod-inspect", invoke::pod_wait(settings), None, settings.timeout + QUICK)?;
     let dags = tools.run("pod-inspect", invoke::pod_dags(settings), None, QUICK)?;
     let report = invoke::read_dags(&dags)?;
@@ -472,6 +490,17 @@ fn write_credentials_manifest(path: &Path, namespace: &str, user: &str, token_fi
     airflow_kit_core::fs::write_atomic(path, text.as_bytes(), 0o600)
 }
 
+/// Everything the run will read from the state directory is the caller's own and private,
+/// before any of it is read: another user's planted key or values are never reused.
+fn check_state_trusted(settings: &Settings) -> Result<(), Error> {
+    use airflow_kit_core::fs::check_trusted;
+    check_trusted(&settings.keys_dir(), false)?;
+    check_trusted(&settings.key_file(), true)?;
+    check_trusted(&settings.key_file().with_extension("pub"), false)?;
+    check_trusted(&settings.values_file(), true)?;
+    check_trusted(&settings.state_dir.join("cache"), false)
+}
+
 /// Asking for `--key-type rsa` while an Ed25519 key exists (or the other way) would silently
 /// keep the old key: say so instead.
 fn check_key_type(settings: &Settings) -> Result<(), Error> {
@@ -549,9 +578,12 @@ struct Progress<'a> {
 }
 
 impl Progress<'_> {
-    fn at(&mut self, step: Step) {
+    /// Announces the next step; after a Ctrl-C (caught while a child ran) the run stops here.
+    fn at(&mut self, step: Step) -> Result<(), Error> {
+        crate::interrupt::check()?;
         let index = self.steps.iter().position(|s| *s == step).map(|i| i + 1).unwrap_or(0);
         eprintln!("==> [{index}/{}] {}", self.steps.len(), step.title(self.dry_run));
+        Ok(())
     }
 }
 
