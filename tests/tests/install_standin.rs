@@ -342,3 +342,49 @@ fn secrets_of(state: &Path) -> Vec<String> {
     assert!(found.len() >= 5, "expected the secrets to be pinned, found {}", found.len());
     found
 }
+
+/// SIGTERM (or Ctrl-C) in the middle of the upgrade: it reaches helm through helm-run, the run
+/// stops with the shell's status for the signal, and no scratch file (the deploy key's Secret
+/// manifest with `--key-as manifest`, the known_hosts of the check) is left behind.
+#[test]
+fn an_interrupted_install_leaves_no_secret_behind() {
+    use std::time::{Duration, Instant};
+    let Some(server) = Sshd::start("an_interrupted_install_leaves_no_secret_behind") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let head = server.head_commit();
+    install(dir.path(), &server, &head).expect_code(1);
+    server.authorize(&std::fs::read_to_string(dir.path().join("state/keys/airflow_deploy_key.pub")).expect("key"));
+
+    let mut command = install_command(dir.path(), &server, &head, &["--key-as", "manifest"]);
+    command
+        .env("STANDIN_UPGRADE_SLEEP", "60")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("install starts");
+    let log = dir.path().join("argv.log");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !std::fs::read_to_string(&log).unwrap_or_default().contains("upgrade: started") {
+        assert!(Instant::now() < deadline, "the upgrade never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let scratch = |state: &Path| -> Vec<String> {
+        std::fs::read_dir(state)
+            .expect("state")
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with(".run-") || name.starts_with(".tmp"))
+            .collect()
+    };
+    assert_eq!(scratch(&dir.path().join("state")).len(), 1, "the run's private directory exists while it runs");
+    let started = Instant::now();
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "the shell's status for SIGTERM\n{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(20), "the run waited for the upgrade instead of stopping it");
+    assert!(std::fs::read_to_string(&log).expect("log").contains("signal: TERM"), "helm never got the signal");
+    assert!(scratch(&dir.path().join("state")).is_empty(), "scratch files survived the signal");
+    assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
+}

@@ -80,7 +80,12 @@ fn finish(result: Result<(), Error>) -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprint!("\n{}", error.render("install"));
-            std::process::ExitCode::from(error.code.code())
+            // Stopped by a signal: the shell's status for it (130 for Ctrl-C, 143 for SIGTERM),
+            // after the run's scratch directory was removed on the way out.
+            match install::interrupt::received() {
+                Some(signal) => std::process::ExitCode::from(airflow_kit_core::interrupt::exit_status(signal)),
+                None => std::process::ExitCode::from(error.code.code()),
+            }
         }
     }
 }

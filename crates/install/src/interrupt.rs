@@ -43,3 +43,8 @@ pub fn check() -> Result<(), Error> {
         None => Ok(()),
     }
 }
+
+/// The signal that stopped the run, if one did.
+pub fn received() -> Option<i32> {
+    INTERRUPTS.get().and_then(Interrupts::received)
+}
