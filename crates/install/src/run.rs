@@ -116,13 +116,9 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
             progress.at(Step::KnownHosts)?;
             let document =
                 tools.run("known-hosts", invoke::known_hosts(expect_fingerprints), Some(&document), QUICK)?;
-            let known_hosts = Document::parse(&document, "known-hosts")?
-                .root
-                .get_path(&["dags", "gitSync", "knownHosts"])
-                .and_then(Node::as_str)
-                .unwrap_or("")
-                .to_string();
-            (document, GitAuth::Ssh { key: settings.key_file(), known_hosts })
+            // The known_hosts the check uses is read from the merged document below: a later
+            // values layer could have replaced what known-hosts pinned here.
+            (document, GitAuth::Ssh { key: settings.key_file(), known_hosts: String::new() })
         }
         Access::Public => {
             progress.at(Step::GitSync)?;
