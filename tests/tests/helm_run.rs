@@ -16,7 +16,12 @@ use airflow_kit_tests::bins::{run_command, shared_dir, tool_command, workspace_r
 use airflow_kit_tests::http::{HttpServer, Response, json};
 use airflow_kit_tests::tools::helms;
 
-const GOOD_VALUES: &str = "executor: KubernetesExecutor\ndags:\n  gitSync:\n    enabled: true\n    repo: git@github.com:me/dags.git\n    branch: main\n";
+/// GitHub's published ed25519 host key line, as `known-hosts` pins it.
+const GITHUB_KNOWN_HOSTS: &str =
+    "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+const GOOD_VALUES: &str = "executor: KubernetesExecutor\ndags:\n  gitSync:\n    enabled: true\n    repo: git@github.com:me/dags.git\n    branch: main\n    knownHosts: |\n      github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n";
+/// The same values with knownHosts gone: the chart would turn host key checking off.
+const SSH_WITHOUT_KNOWN_HOSTS: &str = "executor: KubernetesExecutor\ndags:\n  gitSync:\n    enabled: true\n    repo: git@github.com:me/dags.git\n    branch: main\n    sshKeySecret: airflow-ssh-secret\n";
 const MISSPELLED_VALUES: &str = "dags:\n  gitsync:\n    enabled: true\n";
 /// A value that must never reach argv, a log or the report.
 const SECRET: &str = "Zq81-very-secret-webserver-key";
@@ -653,11 +658,11 @@ fn microk8s_flag_calls_only_microk8s_even_with_helm_on_path() {
     assert!(standin.log().is_empty(), "{}", standin.log());
 }
 
-#[test]
-fn ctrl_c_is_forwarded_to_helm_and_the_values_file_removed() {
-    let standin = StandIn::helm();
+/// Starts `helm-run upgrade ARGS` against the stand-in, whose upgrade sleeps until a signal
+/// comes; returns it once helm runs, with the values file helm was given.
+fn start_sleeping_upgrade(standin: &StandIn, args: &[&str]) -> (std::process::Child, PathBuf) {
     let mut command = tool_command("helm-run");
-    command.arg("upgrade").current_dir(standin.sandbox.path());
+    command.arg("upgrade").args(args).current_dir(standin.sandbox.path());
     standin.sandbox.isolate(&mut command);
     command
         .env("PATH", &standin.path)
@@ -676,23 +681,215 @@ fn ctrl_c_is_forwarded_to_helm_and_the_values_file_removed() {
     let (path, mode) = standin.values_files().pop().expect("a values file");
     assert!(path.exists(), "the values file exists while helm runs");
     assert_eq!(mode, "600");
+    (child, path)
+}
+
+/// Sends `signal` (`INT`, `TERM`, `HUP`) to helm-run alone, as a terminal (Ctrl-C, a dropped
+/// SSH session) or `kill` reaches it: helm runs in its own process group, so only
+/// forwarding can reach helm. Returns the run once helm-run has exited.
+fn signal_and_wait(child: std::process::Child, signal: &str) -> Run {
     let started = Instant::now();
-    // SIGINT to helm-run alone, as a terminal's Ctrl-C reaches it (helm runs in its own
-    // process group, so only forwarding can reach helm).
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
+    let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
     let output = child.wait_with_output().expect("wait");
-    let run = Run {
-        command: "helm-run upgrade (SIGINT)".into(),
+    assert!(started.elapsed() < Duration::from_secs(10), "helm-run waited for the sleep instead of forwarding");
+    Run {
+        command: format!("helm-run upgrade (SIG{signal})"),
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
+    }
+}
+
+#[test]
+fn ctrl_c_is_forwarded_to_helm_and_the_values_file_removed() {
+    let standin = StandIn::helm();
+    let (child, path) = start_sleeping_upgrade(&standin, &[]);
+    let run = signal_and_wait(child, "INT");
     run.expect_code(130).expect_stderr_contains("interrupted by Ctrl-C");
-    assert!(started.elapsed() < Duration::from_secs(10), "helm-run waited for the sleep instead of forwarding");
     assert!(standin.log().contains("signal: INT"), "helm never got the Ctrl-C:\n{}", standin.log());
     assert!(!path.exists(), "the values file survived Ctrl-C");
     standin.expect_safe(&run);
+}
+
+/// Issue 11, item 7: an SSH session that drops sends SIGHUP. helm-run used to die of it on
+/// the spot, leaving helm running without it and the full values file (every secret) in the
+/// temp directory. Now SIGHUP is handled as SIGINT and SIGTERM are: forwarded to helm's
+/// group, the values file removed, exit 128 + 1.
+#[test]
+fn sighup_is_forwarded_to_helm_the_values_file_removed_and_exit_129() {
+    let standin = StandIn::helm();
+    let (child, path) = start_sleeping_upgrade(&standin, &[]);
+    let run = signal_and_wait(child, "HUP");
+    run.expect_code(129).expect_stderr_contains("interrupted by SIGHUP");
+    assert!(standin.log().contains("signal: HUP"), "helm never got the SIGHUP:\n{}", standin.log());
+    assert!(!path.exists(), "the values file survived SIGHUP");
+    standin.expect_safe(&run);
+}
+
+/// Issue 11, item 7: the private values file lives where the caller says (`--work-dir`, the
+/// install's 0700 state directory), not in the shared temp directory, and is gone after a
+/// signal as after a normal run; the work directory itself is the caller's and stays.
+#[test]
+fn work_dir_holds_the_values_file_and_is_left_empty() {
+    for signal in [None, Some("TERM"), Some("HUP")] {
+        let standin = StandIn::helm();
+        let work = standin.sandbox.path().join("state/work");
+        std::fs::create_dir_all(&work).expect("mkdir");
+        std::fs::set_permissions(&work, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        let work_arg = work.display().to_string();
+        let run = match signal {
+            None => {
+                let run = standin.run(&["upgrade", "--work-dir", &work_arg], Some(&values_with_secret()), &[]);
+                run.expect_success();
+                run
+            }
+            Some(signal) => {
+                let (child, path) = start_sleeping_upgrade(&standin, &["--work-dir", &work_arg]);
+                let parent = path.parent().expect("a private directory").to_path_buf();
+                assert_eq!(parent.parent(), Some(work.as_path()), "the values file is not under --work-dir: {path:?}");
+                let mode = std::fs::metadata(&parent).expect("stat").permissions().mode() & 0o777;
+                assert_eq!(mode, 0o700, "the private directory is {mode:o}");
+                let run = signal_and_wait(child, signal);
+                run.expect_code(if signal == "TERM" { 143 } else { 129 });
+                run
+            }
+        };
+        for (path, _) in standin.values_files() {
+            assert!(path.starts_with(&work), "{signal:?}: the values file was not under --work-dir: {path:?}");
+        }
+        let left: Vec<_> = std::fs::read_dir(&work).expect("work dir").collect();
+        assert!(left.is_empty(), "{signal:?}: helm-run left {left:?} in --work-dir");
+        standin.expect_safe(&run);
+    }
+
+    // preflight and template write the values there too; a missing directory is made 0700.
+    let standin = StandIn::helm();
+    let work = standin.sandbox.path().join("fresh");
+    let work_arg = work.display().to_string();
+    for subcommand in ["preflight", "template"] {
+        standin.run(&[subcommand, "--work-dir", &work_arg], Some(GOOD_VALUES), &[]).expect_success();
+    }
+    assert_eq!(std::fs::metadata(&work).expect("made").permissions().mode() & 0o777, 0o700);
+    assert!(standin.values_files().iter().all(|(path, _)| path.starts_with(&work)), "{}", standin.log());
+    standin.sandbox.expect_no_leftovers();
+}
+
+/// A work directory another user could write into is refused (exit 4) before anything is
+/// written or run, with the fix; a file is bad usage (exit 2).
+#[test]
+fn a_work_dir_others_can_write_is_refused() {
+    let standin = StandIn::helm();
+    let shared = standin.sandbox.path().join("shared");
+    std::fs::create_dir(&shared).expect("mkdir");
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let shared_arg = shared.display().to_string();
+    for subcommand in ["upgrade", "preflight", "template"] {
+        let run = standin.run(&[subcommand, "--work-dir", &shared_arg], Some(GOOD_VALUES), &[]);
+        run.expect_code(4)
+            .expect_stderr_contains("writable by others")
+            .expect_stderr_contains(&format!("chmod 700 {shared_arg}"));
+        assert!(standin.log().is_empty(), "{subcommand}: helm ran:\n{}", standin.log());
+        assert_eq!(std::fs::read_dir(&shared).expect("dir").count(), 0, "{subcommand}: something was written");
+    }
+    let file = standin.sandbox.path().join("a-file");
+    std::fs::write(&file, "").expect("write");
+    let run = standin.run(&["upgrade", "--work-dir", file.to_str().expect("utf-8")], Some(GOOD_VALUES), &[]);
+    run.expect_code(2).expect_stderr_contains("not a directory").expect_stderr_contains("hint:");
+    assert!(standin.log().is_empty(), "{}", standin.log());
+}
+
+/// Issue 11, item 5: values whose `dags.gitSync.repo` is an SSH URL while
+/// `dags.gitSync.knownHosts` is missing or empty make the chart set `GIT_KNOWN_HOSTS=false`
+/// (host key checking off: git-sync would talk to any server). preflight and upgrade (a dry
+/// run too) refuse them with exit 4 and the fix before helm runs at all, unless
+/// `--allow-no-known-hosts` says so, which still warns; an HTTPS repository needs none.
+#[test]
+fn an_ssh_repository_without_known_hosts_is_refused_before_helm_runs() {
+    let refused = [
+        SSH_WITHOUT_KNOWN_HOSTS.to_string(),
+        format!("{SSH_WITHOUT_KNOWN_HOSTS}    knownHosts: \"\"\n"),
+        format!("{SSH_WITHOUT_KNOWN_HOSTS}    knownHosts: null\n"),
+        SSH_WITHOUT_KNOWN_HOSTS.replace("git@github.com:me/dags.git", "ssh://git@ssh.github.com:443/me/dags.git"),
+    ];
+    for values in &refused {
+        for args in [&["preflight"][..], &["upgrade"], &["upgrade", "--dry-run"]] {
+            let standin = StandIn::helm();
+            let run = standin.run(args, Some(values), &[]);
+            run.expect_code(4)
+                .expect_stderr_contains("`dags.gitSync.knownHosts`")
+                .expect_stderr_contains("host key checking off")
+                .expect_stderr_contains("hint:")
+                .expect_stderr_contains("known-hosts")
+                .expect_stderr_contains("--allow-no-known-hosts");
+            assert!(run.stdout.is_empty(), "{args:?}: nothing on stdout\n{run}");
+            assert!(standin.log().is_empty(), "{args:?}: helm ran:\n{}", standin.log());
+            standin.sandbox.expect_no_leftovers();
+        }
+    }
+    // Acknowledged: it runs, and says what it deploys.
+    for args in [&["preflight", "--allow-no-known-hosts"][..], &["upgrade", "--allow-no-known-hosts"]] {
+        let standin = StandIn::helm();
+        let run = standin.run(args, Some(SSH_WITHOUT_KNOWN_HOSTS), &[]);
+        run.expect_success().expect_stderr_contains("warning: ").expect_stderr_contains("host key checking off");
+        run.expect_stdout_contains("--allow-no-known-hosts");
+        assert!(!args.contains(&"upgrade") || standin.log().contains("argv: upgrade"), "{}", standin.log());
+    }
+    // Nothing to refuse: an HTTPS repository, git-sync turned off, a pinned block; and
+    // `template` only renders.
+    for (args, values) in [
+        (
+            &["upgrade"][..],
+            SSH_WITHOUT_KNOWN_HOSTS.replace("git@github.com:me/dags.git", "https://github.com/me/dags.git"),
+        ),
+        (&["upgrade"], SSH_WITHOUT_KNOWN_HOSTS.replace("enabled: true", "enabled: false")),
+        (&["upgrade"], GOOD_VALUES.to_string()),
+        (&["template"], SSH_WITHOUT_KNOWN_HOSTS.to_string()),
+    ] {
+        let standin = StandIn::helm();
+        let run = standin.run(args, Some(&values), &[]);
+        run.expect_success();
+        assert!(!run.stderr.contains("--allow-no-known-hosts"), "{values}\n{run}");
+    }
+}
+
+/// The premise of the refusal, judged by real Helm and the real chart 1.20.0: exactly the
+/// values helm-run refuses are those the chart renders with `GIT_KNOWN_HOSTS` "false".
+#[test]
+fn the_refused_values_are_those_the_real_chart_renders_without_host_key_checking() {
+    let test = "the_refused_values_are_those_the_real_chart_renders_without_host_key_checking";
+    let Some((_, helm)) = helms(test).into_iter().next() else { return };
+    let sandbox = Sandbox::new();
+    let api = fake_kubernetes();
+    let kubeconfig = sandbox.kubeconfig(&url(&api), 0o600);
+    let chart = shared_dir().join("airflow-chart/1.20.0");
+    let (chart_arg, helm_arg, kube_arg) =
+        (chart.display().to_string(), helm.display().to_string(), kubeconfig.display().to_string());
+    let with_key = SSH_WITHOUT_KNOWN_HOSTS
+        .replace("    branch: main\n", &format!("    branch: main\n    knownHosts: |\n      {GITHUB_KNOWN_HOSTS}\n"));
+    let cases = [
+        (SSH_WITHOUT_KNOWN_HOSTS.to_string(), true),
+        (format!("{SSH_WITHOUT_KNOWN_HOSTS}    knownHosts: \"\"\n"), true),
+        (with_key, false),
+        (
+            SSH_WITHOUT_KNOWN_HOSTS.replace("git@github.com:me/dags.git", "ssh://git@ssh.github.com:443/me/dags.git"),
+            true,
+        ),
+    ];
+    for (values, refused) in cases {
+        let file = sandbox.path().join("values.yaml");
+        std::fs::write(&file, &values).expect("values");
+        let rendered = sandbox.helm(&helm, &["template", "airflow", &chart_arg, "-f", file.to_str().expect("utf-8")]);
+        let checking_off = rendered.contains("- name: GIT_KNOWN_HOSTS\n              value: \"false\"");
+        let checking_on = rendered.contains("- name: GIT_KNOWN_HOSTS\n              value: \"true\"");
+        assert_eq!((checking_off, checking_on), (refused, !refused), "the chart disagrees for:\n{values}");
+        let run = sandbox.helm_run(
+            &["preflight", "--helm", &helm_arg, "--chart", &chart_arg, "--kubeconfig", &kube_arg],
+            Some(&values),
+        );
+        run.expect_code(if refused { 4 } else { 0 });
+        sandbox.expect_no_leftovers();
+    }
 }
 
 #[test]

@@ -241,6 +241,110 @@ fn an_https_repository_needs_no_known_hosts_and_passes_through() {
     }
 }
 
+/// A values document for `repo` whose knownHosts block is `lines`.
+fn values_with_known_hosts(repo: &str, lines: &[String]) -> String {
+    let block: String = lines.iter().map(|line| format!("      {}\n", line.trim_end())).collect();
+    format!("dags:\n  gitSync:\n    enabled: true\n    repo: {repo}\n    knownHosts: |\n{block}")
+}
+
+/// Issue 11, item 5: what `verify` accepts is what a real `git clone` with strict host
+/// checking of the repository's host can use, and nothing wider. A line pinned (with the
+/// right fingerprint) for another host field than the repository's is refused, and the real
+/// clone agrees it is useless; a wildcard, a `?` pattern or a negated pattern would make ssh
+/// trust the key for hosts nobody checked; `@cert-authority` and `@revoked` lines are not
+/// host keys. Each is refused with exit 1 and named by its line, next to a right line that
+/// still passes and that a real clone uses.
+#[test]
+fn verify_refuses_lines_for_another_host_patterns_and_markers_and_a_real_clone_agrees() {
+    let test = "verify_refuses_lines_for_another_host_patterns_and_markers_and_a_real_clone_agrees";
+    let Some(server) = Sshd::start(test) else { return };
+    let work = tempfile::tempdir().expect("temp dir");
+    let key = client_key(work.path());
+    server.authorize(&std::fs::read_to_string(key.with_extension("pub")).expect("pub"));
+    let fingerprint = server.host_fingerprints().remove(0);
+    let right = host_key_line(&server, "ed25519");
+    let key_fields = right.split_once(' ').map(|(_, rest)| rest.trim_end().to_string()).expect("fields");
+    let other_port = free_port();
+    let repo = server.repo_url();
+    let verify = |document: &str, extra: &[&str]| {
+        let args: Vec<&str> =
+            ["verify", "--expect-fingerprint", fingerprint.as_str()].into_iter().chain(extra.iter().copied()).collect();
+        run_tool(TOOL, &args, Some(document), work.path())
+    };
+    let clone_with = |block: &str, name: &str| {
+        let known_hosts = work.path().join(format!("known_hosts_{name}"));
+        std::fs::write(&known_hosts, block).expect("write known_hosts");
+        git_clone(&repo, &key, &known_hosts, &work.path().join(format!("clone_{name}")))
+    };
+
+    // The right line: verify says yes and the real clone works.
+    let run = verify(&values_with_known_hosts(&repo, std::slice::from_ref(&right)), &[]);
+    run.expect_success();
+    let (ok, stderr) = clone_with(&right, "right");
+    assert!(ok, "the verified line must let git clone: {stderr}");
+
+    // The server's own key, pinned for another port: `--expect-fingerprint` matches it, but
+    // ssh looks up `[127.0.0.1]:PORT` and finds nothing.
+    let elsewhere = format!("[127.0.0.1]:{other_port} {key_fields}");
+    let run = verify(&values_with_known_hosts(&repo, std::slice::from_ref(&elsewhere)), &[]);
+    run.expect_code(1).expect_stderr_contains("line 1 (document line 6): other-host");
+    run.expect_stderr_contains(&format!("`[127.0.0.1]:{}`", server.port));
+    assert_eq!(report_of(&run)["verified"], false, "{run}");
+    let (ok, stderr) = clone_with(&format!("{elsewhere}\n"), "elsewhere");
+    assert!(
+        !ok && stderr.contains("Host key verification failed"),
+        "ssh must not use a line for another host: {stderr}"
+    );
+
+    // GitLab's published key, for gitlab.com, in a document whose repository is elsewhere:
+    // published, but not for this repository's host.
+    let gitlab = published_lines_of("gitlab.com").lines().next().expect("a GitLab line").to_string();
+    let lines = vec![
+        right.trim_end().to_string(),
+        gitlab,
+        format!("* {key_fields}"),
+        format!("[127.0.0.?]:{} {key_fields}", server.port),
+        format!("[127.0.0.1]:{},!evil.example.com {key_fields}", server.port),
+        format!("@cert-authority [127.0.0.1]:{} {key_fields}", server.port),
+        format!("@revoked [127.0.0.1]:{} {key_fields}", server.port),
+    ];
+    let run = verify(&values_with_known_hosts(&repo, &lines), &[]);
+    run.expect_code(1);
+    for (line, verdict) in
+        [(2, "other-host"), (3, "pattern"), (4, "pattern"), (5, "pattern"), (6, "unsupported"), (7, "unsupported")]
+    {
+        run.expect_stderr_contains(&format!("line {line} (document line {}): {verdict}", line + 5));
+    }
+    let report = report_of(&run);
+    assert_eq!((report["accepted"].as_u64(), report["refused"].as_u64()), (Some(1), Some(6)), "{run}");
+    assert_eq!(report["lines"][0]["verdict"], "expected", "{run}");
+    // The wildcard line alone is one ssh would use for ANY host: a real clone works with it,
+    // which is exactly why it is refused.
+    let (ok, stderr) = clone_with(&format!("* {key_fields}\n"), "wildcard");
+    assert!(ok, "ssh honours a `*` line (the danger being refused): {stderr}");
+
+    // A plain known_hosts file is checked against `--repo` when it is given ...
+    let file = work.path().join("known_hosts");
+    std::fs::write(&file, format!("{right}{elsewhere}\n")).expect("write");
+    let file_arg = file.to_str().expect("utf-8");
+    let run =
+        run_tool(TOOL, &["verify", "--expect-fingerprint", &fingerprint, "--repo", &repo, file_arg], None, work.path());
+    run.expect_code(1).expect_stderr_contains("line 2: other-host");
+    assert_eq!(report_of(&run)["host"], format!("[127.0.0.1]:{}", server.port));
+    // ... and `--repo` wins over the document's repository.
+    let document = values_with_known_hosts("git@github.com:me/dags.git", std::slice::from_ref(&right));
+    run_tool(TOOL, &["verify", "--expect-fingerprint", &fingerprint], Some(&document), work.path())
+        .expect_code(1)
+        .expect_stderr_contains("line 1 (document line 6): other-host");
+    let run = run_tool(
+        TOOL,
+        &["verify", "--expect-fingerprint", &fingerprint, "--repo", &repo],
+        Some(&document),
+        work.path(),
+    );
+    run.expect_success().expect_stderr_contains("`--repo` overrides `dags.gitSync.repo`");
+}
+
 #[test]
 fn verify_accepts_every_published_line_with_ssh_keygen_fingerprints() {
     let work = tempfile::tempdir().expect("temp dir");

@@ -453,6 +453,140 @@ fn bad_key_directories_and_bad_keys_are_refused_with_nothing_written() {
     }
 }
 
+/// What secret-gen must do with a `--key`, judged against real `ssh-keygen -y`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    /// ssh loads it: accepted, copied byte for byte.
+    Loads,
+    /// ssh cannot load it: exit 2, the message naming this.
+    Refused(&'static str),
+    /// ssh loads it, and we refuse it on purpose with exit 4: RSA under 2048 bits.
+    TooWeak,
+    /// ssh loads it (OpenSSL's PEM reader); we refuse it with exit 2 and the command that
+    /// converts it, since we cannot read it back for the self-test.
+    OldPemFormat,
+}
+
+/// Issue 11, item 8 (and item 9's last bullet): a `--key` with a leading blank line passed
+/// our checks while ssh could not load it, and install then blamed an unregistered deploy
+/// key. Now real `ssh-keygen -y` is the judge over a table of malformed keys: secret-gen
+/// refuses (exit 2, what is wrong and the fix) exactly what ssh refuses, accepts what ssh
+/// loads (text after the END line, an indented or re-wrapped body), refuses RSA under 2048
+/// bits (exit 4), and never tells anyone to append a newline to a truncated key. The keys
+/// it accepts clone over a real sshd once decoded from our YAML.
+#[test]
+fn a_brought_key_is_refused_exactly_when_ssh_keygen_cannot_load_it() {
+    let test = "a_brought_key_is_refused_exactly_when_ssh_keygen_cannot_load_it";
+    let Some(keygen) = require_tool(Tool::SshKeygen, test) else { return };
+    let Some(server) = Sshd::start(test) else { return };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let make = |name: &str, args: &[&str]| -> (String, String) {
+        let path = tmp.path().join(name);
+        let status =
+            Command::new(&keygen).args(["-q", "-C", "me"]).args(args).arg("-f").arg(&path).status().expect("keygen");
+        assert!(status.success(), "ssh-keygen {args:?}");
+        let private = std::fs::read_to_string(&path).expect("key");
+        let public = std::fs::read_to_string(path.with_extension("pub")).expect("pub");
+        (private, public)
+    };
+    let (key, public) = make("ed25519", &["-t", "ed25519", "-N", ""]);
+    let (encrypted, _) = make("encrypted", &["-t", "ed25519", "-N", "a passphrase"]);
+    let (rsa1024, _) = make("rsa1024", &["-t", "rsa", "-b", "1024", "-N", ""]);
+    let (rsa2048, rsa2048_public) = make("rsa2048", &["-t", "rsa", "-b", "2048", "-N", ""]);
+    let (pem, _) = make("pem", &["-t", "rsa", "-b", "2048", "-N", "", "-m", "PEM"]);
+    let lines: Vec<&str> = key.lines().collect();
+    let body = &lines[1..lines.len() - 1];
+    let rejoin = |lines: &[&str]| lines.iter().map(|line| format!("{line}\n")).collect::<String>();
+    let indented_body = format!(
+        "{}\n{}{}\n",
+        lines[0],
+        body.iter().map(|l| format!("  {l}\n")).collect::<String>(),
+        lines[lines.len() - 1]
+    );
+    let lost_line: Vec<&str> = lines.iter().enumerate().filter(|(n, _)| *n != 2).map(|(_, line)| *line).collect();
+    use Expect::{Loads, OldPemFormat, Refused, TooWeak};
+    let rows: Vec<(&str, String, Expect)> = vec![
+        ("good", key.clone(), Loads),
+        ("rsa-2048", rsa2048.clone(), Loads),
+        ("trailing-garbage", format!("{key}pasted by accident\n"), Loads),
+        ("trailing-blank-lines", format!("{key}\n\n"), Loads),
+        ("indented-body", indented_body, Loads),
+        ("one-long-line", format!("{}\n{}\n{}\n", lines[0], body.concat(), lines[lines.len() - 1]), Loads),
+        ("leading-blank-line", format!("\n{key}"), Refused("blank line before")),
+        ("leading-spaces", format!("  {key}"), Refused("white space before")),
+        ("byte-order-mark", format!("\u{feff}{key}"), Refused("byte order mark")),
+        ("crlf", key.replace('\n', "\r\n"), Refused("CR LF")),
+        ("missing-final-newline", key.trim_end().to_string(), Refused("does not end with a newline")),
+        ("truncated", key[..key.len() / 2].to_string(), Refused("truncated")),
+        ("truncated-at-a-line", rejoin(&lines[..3]), Refused("truncated")),
+        ("lost-a-line", rejoin(&lost_line), Refused("damaged")),
+        ("indented-end-line", key.replace("-----END", "  -----END"), Refused("in the middle of a line")),
+        ("public-key", public.clone(), Refused("public key")),
+        ("encrypted", encrypted, Refused("passphrase")),
+        ("base64-of-the-key", base64::engine::general_purpose::STANDARD.encode(&key), Refused("base64 of a key file")),
+        ("rsa-1024", rsa1024, TooWeak),
+        ("old-pem-format", pem, OldPemFormat),
+    ];
+    let known_hosts = tmp.path().join("known_hosts");
+    let host_key = std::fs::read_to_string(server.host_public_key("ed25519")).expect("host key");
+    let fields: Vec<&str> = host_key.split_whitespace().take(2).collect();
+    std::fs::write(&known_hosts, format!("[127.0.0.1]:{} {}\n", server.port, fields.join(" "))).expect("write");
+    server.authorize(&public);
+    server.authorize(&rsa2048_public);
+    for (name, content, expect) in rows {
+        let file = write_private(tmp.path(), &format!("key-{name}"), content.as_bytes());
+        let ssh = Command::new(&keygen)
+            .args(["-y", "-P", ""])
+            .arg("-f")
+            .arg(&file)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("ssh-keygen -y");
+        let ssh_loads = ssh.status.success();
+        let dir = tmp.path().join(format!("dir-{name}"));
+        let run = secret_gen(
+            &["deploy-key", "--dir", dir.to_str().expect("utf-8"), "--key", file.to_str().expect("utf-8")],
+            "",
+            tmp.path(),
+        );
+        let ssh_said = String::from_utf8_lossy(&ssh.stderr);
+        match expect {
+            Loads => {
+                assert!(ssh_loads, "{name}: ssh-keygen -y refuses it: {ssh_said}");
+                run.expect_success();
+                let decoded = key_from_yaml(&run.stdout);
+                assert_eq!(decoded, content.as_bytes(), "{name}: the key must be copied exactly");
+                let mounted = write_private(tmp.path(), &format!("mounted-{name}"), &decoded);
+                let (ok, stderr) =
+                    git_clone(&server.repo_url(), &mounted, &known_hosts, &tmp.path().join(format!("clone-{name}")));
+                assert!(ok, "{name}: real ssh could not use the key we accepted: {stderr}");
+            }
+            Refused(needle) => {
+                assert!(!ssh_loads, "{name}: ssh-keygen -y loads it, so it must not be refused");
+                run.expect_code(2).expect_stderr_contains(needle).expect_stderr_contains("hint:");
+            }
+            TooWeak => {
+                assert!(ssh_loads, "{name}: {ssh_said}");
+                run.expect_code(4).expect_stderr_contains("1024-bit RSA key").expect_stderr_contains("hint:");
+            }
+            OldPemFormat => {
+                assert!(ssh_loads, "{name}: {ssh_said}");
+                run.expect_code(2).expect_stderr_contains("ssh-keygen -p");
+            }
+        }
+        if expect != Loads {
+            assert!(run.stdout.is_empty(), "{name}: nothing on stdout\n{run}");
+            assert!(!dir.exists(), "{name}: nothing may be written\n{run}");
+        }
+        if expect != Refused("does not end with a newline") {
+            assert!(
+                !run.stderr.contains("append") && !run.stderr.contains("echo >>"),
+                "{name}: no newline advice\n{run}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_brought_key_is_copied_exactly() {
     let Some(keygen) = require_tool(Tool::SshKeygen, "a_brought_key_is_copied_exactly") else { return };

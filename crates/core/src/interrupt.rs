@@ -1,14 +1,18 @@
-//! Ctrl-C and SIGTERM while a child runs: caught instead of killing us, forwarded to the
-//! child's process group (children run in their own group, see `process`, so a terminal's
-//! Ctrl-C never reaches them otherwise), and remembered, so the caller waits for the child,
-//! cleans up, and exits 128 + the signal. helm-run forwards to helm, the install to the tool
-//! it runs.
+//! Ctrl-C, SIGTERM and SIGHUP while a child runs: caught instead of killing us, forwarded to
+//! the child's process group (children run in their own group, see `process`, so a terminal's
+//! Ctrl-C, or the SIGHUP of an SSH session that drops, never reaches them otherwise), and
+//! remembered, so the caller waits for the child, cleans up, and exits 128 + the signal.
+//! helm-run forwards to helm, the install to the tool it runs.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::error::Error;
 use crate::process::signal_group;
+
+/// The signals `Interrupts::install` catches: a person's Ctrl-C, a `kill` or a service
+/// manager's stop, and the hangup of a terminal or SSH session that went away.
+pub const CAUGHT: [i32; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
 /// The signal caught, if any, and the process groups it is forwarded to.
 #[derive(Clone, Default)]
@@ -24,12 +28,12 @@ impl std::fmt::Debug for Interrupts {
 }
 
 impl Interrupts {
-    /// Catches SIGINT and SIGTERM from now on, for the rest of the process. Without this (as
-    /// in unit tests, `Interrupts::default()`) nothing is caught and `received` stays None.
+    /// Catches SIGINT, SIGTERM and SIGHUP from now on, for the rest of the process. Without
+    /// this (as in unit tests, `Interrupts::default()`) nothing is caught and `received` stays
+    /// None.
     pub fn install() -> Result<Interrupts, Error> {
-        use signal_hook::consts::{SIGINT, SIGTERM};
         let interrupts = Interrupts::default();
-        let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        let mut signals = signal_hook::iterator::Signals::new(CAUGHT)
             .map_err(|error| Error::external(format!("cannot catch Ctrl-C: {error}")))?;
         let shared = interrupts.clone();
         std::thread::spawn(move || {
@@ -90,11 +94,12 @@ impl Interrupts {
     }
 }
 
-/// How messages name a signal: `Ctrl-C` for SIGINT (what a person pressed), else `SIGTERM`.
+/// How messages name a signal: `Ctrl-C` for SIGINT (what a person pressed), else its name.
 pub fn signal_name(signal: i32) -> &'static str {
     match signal {
         libc::SIGINT => "Ctrl-C",
         libc::SIGTERM => "SIGTERM",
+        libc::SIGHUP => "SIGHUP",
         _ => "a signal",
     }
 }
@@ -106,7 +111,7 @@ pub fn interrupted_error(signal: i32, child: &str) -> Error {
 }
 
 /// The shell's exit status for "stopped by signal N": 128 + N (130 for Ctrl-C, 143 for
-/// SIGTERM).
+/// SIGTERM, 129 for SIGHUP).
 pub fn exit_status(signal: i32) -> u8 {
     u8::try_from(128 + signal).unwrap_or(u8::MAX)
 }
@@ -118,14 +123,15 @@ mod tests {
     use std::time::{Duration, Instant};
 
     /// A shell in its own process group (as `process` starts children) that writes `got TERM`
-    /// to its stdout and exits 7 when SIGTERM reaches it, else sleeps out 30 seconds. Short
+    /// (or `got HUP`) to its stdout and exits 7 when that signal reaches it, else sleeps out
+    /// 30 seconds. Short
     /// sleeps in the foreground, not one long one in the background: a signal that lands
     /// between a fork and its exec is lost to that child, and a 30-second sleep that missed it
     /// would hold the pipe open.
     fn trapping_child(dir: &std::path::Path) -> (std::process::Child, std::path::PathBuf) {
         let ready = dir.join("ready");
         let script = format!(
-            "trap 'echo got TERM; exit 7' TERM; : > '{}'; i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; echo slept",
+            "trap 'echo got TERM; exit 7' TERM; trap 'echo got HUP; exit 7' HUP; : > '{}'; i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; echo slept",
             ready.display()
         );
         let child = std::process::Command::new("sh")
@@ -144,8 +150,12 @@ mod tests {
     }
 
     fn check_stopped_by_term(child: std::process::Child, started: Instant) {
+        check_stopped_by(child, started, "TERM");
+    }
+
+    fn check_stopped_by(child: std::process::Child, started: Instant, signal: &str) {
         let output = child.wait_with_output().expect("wait");
-        assert_eq!(String::from_utf8_lossy(&output.stdout), "got TERM\n");
+        assert_eq!(String::from_utf8_lossy(&output.stdout), format!("got {signal}\n"));
         assert_eq!(output.status.code(), Some(7));
         assert!(started.elapsed() < Duration::from_secs(10), "the child slept instead of getting the signal");
     }
@@ -168,32 +178,42 @@ mod tests {
         interrupts.finished();
     }
 
+    /// SIGTERM, then SIGHUP (an SSH session that drops): each caught and forwarded to the
+    /// child's group, and we live on. One test, one after the other: a signal raised to this
+    /// process reaches every handler installed in it, so two such tests side by side would
+    /// see each other's signals.
     #[test]
-    fn a_caught_sigterm_is_forwarded_to_the_childs_group_and_we_live_on() {
+    fn a_caught_sigterm_or_sighup_is_forwarded_to_the_childs_group_and_we_live_on() {
         let dir = tempfile::tempdir().expect("temp dir");
         let interrupts = Interrupts::install().expect("installs");
-        let started = Instant::now();
-        let (child, _) = trapping_child(dir.path());
-        interrupts.started(&[child.id()]);
-        // To ourselves, as `kill` or a terminal would: caught, so this test process lives.
-        // SAFETY: raise(3) has no memory-safety preconditions.
-        unsafe {
-            libc::raise(libc::SIGTERM);
+        for (signal, name) in [(libc::SIGTERM, "TERM"), (libc::SIGHUP, "HUP")] {
+            let started = Instant::now();
+            let _ = std::fs::remove_file(dir.path().join("ready"));
+            let (child, _) = trapping_child(dir.path());
+            interrupts.started(&[child.id()]);
+            // To ourselves, as `kill` or a terminal would: caught, so this test process lives.
+            // SAFETY: raise(3) has no memory-safety preconditions.
+            unsafe {
+                libc::raise(signal);
+            }
+            check_stopped_by(child, started, name);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while interrupts.received() != Some(signal) {
+                assert!(Instant::now() < deadline, "{name} was never recorded");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            interrupts.finished();
         }
-        check_stopped_by_term(child, started);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while interrupts.received().is_none() {
-            assert!(Instant::now() < deadline, "the signal was never recorded");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert_eq!(interrupts.received(), Some(libc::SIGTERM));
     }
 
     #[test]
     fn names_and_exit_statuses() {
         assert_eq!(signal_name(libc::SIGINT), "Ctrl-C");
+        assert_eq!(signal_name(libc::SIGHUP), "SIGHUP");
+        assert!(CAUGHT.contains(&libc::SIGHUP));
         assert_eq!(exit_status(libc::SIGINT), 130);
         assert_eq!(exit_status(libc::SIGTERM), 143);
+        assert_eq!(exit_status(libc::SIGHUP), 129);
         assert_eq!(
             interrupted_error(libc::SIGINT, "helm").message,
             "interrupted by Ctrl-C; `helm` was told to stop and has exited"

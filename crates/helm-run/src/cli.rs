@@ -45,12 +45,12 @@ pub enum Commands {
     /// Add the chart repository (only when missing or different), then update it.
     Repo(RepoArgs),
     /// Check helm, the kubeconfig, the cluster, the release state and the values, changing nothing.
-    Preflight(PreflightArgs),
+    Preflight(PreflightCommand),
     /// Preflight, then `helm upgrade --install` with the values; prints a YAML report. A value
     /// the deployed release has and the new values lack stops it (exit 4) unless acknowledged.
-    Upgrade(UpgradeArgs),
+    Upgrade(UpgradeCommand),
     /// Render the chart with the values (`helm template`); prints the manifests.
-    Template(TemplateArgs),
+    Template(TemplateCommand),
     /// The release as helm stored it, as a YAML report.
     Status(StatusArgs),
     /// The release's user-supplied values (`helm get values -o yaml`), a values document.
@@ -129,6 +129,61 @@ pub struct UpgradeArgs {
     /// Let the upgrade drop any deployed value the new values lack.
     #[arg(long)]
     pub allow_removals: bool,
+}
+
+/// Where the private copy of the values is made (preflight, template, upgrade).
+#[derive(Args, Clone, Debug, PartialEq, Default)]
+pub struct WorkDirArgs {
+    /// Make the private values directory (0700, removed when helm-run ends, also on Ctrl-C,
+    /// SIGTERM or SIGHUP) inside DIR instead of the system temp directory. DIR must be yours
+    /// and writable by no one else; a missing DIR is created with mode 0700.
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
+}
+
+/// Deploying with host key checking off, said out loud (preflight, upgrade).
+#[derive(Args, Clone, Debug, PartialEq, Default)]
+pub struct HostKeyArgs {
+    /// Go on although `dags.gitSync.repo` is an SSH URL and `dags.gitSync.knownHosts` is empty
+    /// or missing, which makes the chart turn git-sync's host key checking off (refused with
+    /// exit 4 otherwise).
+    #[arg(long)]
+    pub allow_no_known_hosts: bool,
+}
+
+// The subcommands as parsed: the argument structs the install builds, and the flags added
+// since, in structs of their own so that the install's builders keep compiling. `invoke`
+// writes each back as argv.
+
+/// `helm-run preflight`.
+#[derive(Args, Clone, Debug, PartialEq)]
+pub struct PreflightCommand {
+    #[command(flatten)]
+    pub args: PreflightArgs,
+    #[command(flatten)]
+    pub work: WorkDirArgs,
+    #[command(flatten)]
+    pub host_keys: HostKeyArgs,
+}
+
+/// `helm-run upgrade`.
+#[derive(Args, Clone, Debug, PartialEq)]
+pub struct UpgradeCommand {
+    #[command(flatten)]
+    pub args: UpgradeArgs,
+    #[command(flatten)]
+    pub work: WorkDirArgs,
+    #[command(flatten)]
+    pub host_keys: HostKeyArgs,
+}
+
+/// `helm-run template`.
+#[derive(Args, Clone, Debug, PartialEq)]
+pub struct TemplateCommand {
+    #[command(flatten)]
+    pub args: TemplateArgs,
+    #[command(flatten)]
+    pub work: WorkDirArgs,
 }
 
 #[derive(Args, Clone, Debug, PartialEq)]

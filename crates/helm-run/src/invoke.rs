@@ -7,7 +7,8 @@ use std::ffi::OsString;
 use airflow_kit_core::duration;
 
 use crate::cli::{
-    Commands, GetValuesArgs, HelmArgs, PreflightArgs, ReleaseArgs, RepoArgs, StatusArgs, TemplateArgs, UpgradeArgs,
+    Commands, GetValuesArgs, HelmArgs, HostKeyArgs, PreflightArgs, PreflightCommand, ReleaseArgs, RepoArgs, StatusArgs,
+    TemplateArgs, TemplateCommand, UpgradeArgs, UpgradeCommand, WorkDirArgs,
 };
 
 impl Commands {
@@ -92,6 +93,47 @@ impl UpgradeArgs {
     }
 }
 
+impl WorkDirArgs {
+    pub fn to_args(&self) -> Vec<OsString> {
+        match &self.work_dir {
+            Some(dir) => vec![OsString::from("--work-dir"), dir.clone().into_os_string()],
+            None => Vec::new(),
+        }
+    }
+}
+
+impl HostKeyArgs {
+    pub fn to_args(&self) -> Vec<OsString> {
+        if self.allow_no_known_hosts { vec![OsString::from("--allow-no-known-hosts")] } else { Vec::new() }
+    }
+}
+
+impl PreflightCommand {
+    pub fn to_args(&self) -> Vec<OsString> {
+        let mut args = self.args.to_args();
+        args.extend(self.work.to_args());
+        args.extend(self.host_keys.to_args());
+        args
+    }
+}
+
+impl UpgradeCommand {
+    pub fn to_args(&self) -> Vec<OsString> {
+        let mut args = self.args.to_args();
+        args.extend(self.work.to_args());
+        args.extend(self.host_keys.to_args());
+        args
+    }
+}
+
+impl TemplateCommand {
+    pub fn to_args(&self) -> Vec<OsString> {
+        let mut args = self.args.to_args();
+        args.extend(self.work.to_args());
+        args
+    }
+}
+
 impl StatusArgs {
     pub fn to_args(&self) -> Vec<OsString> {
         let mut args = named("status", self.helm.to_args());
@@ -163,15 +205,25 @@ mod tests {
             repo_url: "http://127.0.0.1:8879".into(),
             repo_name: "mirror".into(),
         }));
-        check(Commands::Preflight(PreflightArgs { release: release() }));
-        check(Commands::Template(TemplateArgs { release: release() }));
-        check(Commands::Upgrade(UpgradeArgs {
-            release: release(),
-            timeout: Duration::from_secs(5400) + Duration::from_millis(500),
-            wait: true,
-            dry_run: true,
-            allow_removal: vec!["dags.gitSync".into(), "ann.a\\.b/c".into(), "-odd".into()],
-            allow_removals: true,
+        let work = || WorkDirArgs { work_dir: Some(PathBuf::from("/state dir/work")) };
+        let allow = HostKeyArgs { allow_no_known_hosts: true };
+        check(Commands::Preflight(PreflightCommand {
+            args: PreflightArgs { release: release() },
+            work: work(),
+            host_keys: allow.clone(),
+        }));
+        check(Commands::Template(TemplateCommand { args: TemplateArgs { release: release() }, work: work() }));
+        check(Commands::Upgrade(UpgradeCommand {
+            args: UpgradeArgs {
+                release: release(),
+                timeout: Duration::from_secs(5400) + Duration::from_millis(500),
+                wait: true,
+                dry_run: true,
+                allow_removal: vec!["dags.gitSync".into(), "ann.a\\.b/c".into(), "-odd".into()],
+                allow_removals: true,
+            },
+            work: work(),
+            host_keys: allow,
         }));
         check(Commands::Status(StatusArgs { helm: helm(), ignore_not_found: true }));
         check(Commands::GetValues(GetValuesArgs { helm: helm() }));
@@ -183,13 +235,20 @@ mod tests {
         release.values = Some(PathBuf::from("-"));
         release.version = None;
         release.helm = HelmArgs { cluster: ClusterArgs::default(), helm: None };
-        check(Commands::Upgrade(UpgradeArgs {
+        let upgrade = UpgradeArgs {
             release,
             timeout: Duration::from_secs(600),
             wait: false,
             dry_run: false,
             allow_removal: Vec::new(),
             allow_removals: false,
+        };
+        // What the install's builders write (`UpgradeArgs::to_args`) parses with the added
+        // flags at their defaults.
+        check(Commands::Upgrade(UpgradeCommand {
+            args: upgrade,
+            work: WorkDirArgs::default(),
+            host_keys: HostKeyArgs::default(),
         }));
     }
 

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod failure;
 pub mod helm;
+pub mod host_keys;
 pub mod invoke;
 pub mod notes;
 pub mod release;
@@ -71,6 +72,11 @@ pub struct ReleaseConfig {
     /// The file the values were read from (`-f FILE`), None when they came on stdin: what
     /// the printed `would_run` hands helm, since helm-run's own copy is gone by then.
     pub values_file: Option<PathBuf>,
+    /// `--work-dir`: where the private values directory is made; None: the system temp dir.
+    pub work_dir: Option<PathBuf>,
+    /// `--allow-no-known-hosts`: preflight and upgrade go on (with a warning) although the
+    /// values turn git-sync's host key checking off.
+    pub allow_no_known_hosts: bool,
 }
 
 /// `helm-run upgrade`.
@@ -169,6 +175,8 @@ impl ReleaseConfig {
             chart_version: args.version.clone(),
             values,
             values_file: args.values.clone().filter(|path| path.as_os_str() != "-"),
+            work_dir: None,
+            allow_no_known_hosts: false,
         }
     }
 }
@@ -309,12 +317,17 @@ impl Preflight {
 
 /// `helm-run preflight`: every check, in the order that touches the cluster last.
 pub fn preflight(config: &ReleaseConfig, ctx: &Context) -> Result<PreflightReport, Error> {
+    // A signal while the values were still coming on stdin (a dropped session): they may be
+    // cut short, so nothing is run with them.
+    ctx.interrupts.check()?;
     config.validate()?;
-    let values = ValuesFile::write(&config.values, &ctx.env.temp_dir)?;
+    let host_key_warning = check_host_key_checking(config, ctx)?;
+    let values = write_values(config, ctx)?;
     let found = run_preflight(config, ctx, &values, true);
     let values_path = values.path().display().to_string();
     values.remove();
-    let found = found?;
+    let mut found = found?;
+    found.warnings.extend(host_key_warning);
     Ok(PreflightReport {
         action: "preflight".to_string(),
         dry_run: false,
@@ -332,6 +345,27 @@ pub fn preflight(config: &ReleaseConfig, ctx: &Context) -> Result<PreflightRepor
         warnings: found.warnings,
         notes_warnings: Vec::new(),
     })
+}
+
+/// Refuses values that make the chart turn git-sync's host key checking off (an SSH
+/// repository, an empty knownHosts), before anything is written or run; with
+/// `--allow-no-known-hosts` says so on stderr and returns the warning for the report.
+fn check_host_key_checking(config: &ReleaseConfig, ctx: &Context) -> Result<Option<String>, Error> {
+    match host_keys::host_key_checking(&config.values)? {
+        host_keys::HostKeyChecking::Fine => Ok(None),
+        host_keys::HostKeyChecking::Off(why) if config.allow_no_known_hosts => {
+            let warning = host_keys::acknowledged_warning(&why);
+            (ctx.say)(&format!("warning: {warning}"));
+            Ok(Some(warning))
+        }
+        host_keys::HostKeyChecking::Off(why) => Err(host_keys::refusal(&why)),
+    }
+}
+
+/// The private copy of the values, in `--work-dir` (checked first) or the system temp dir.
+fn write_values(config: &ReleaseConfig, ctx: &Context) -> Result<ValuesFile, Error> {
+    let base = values_file::base_dir(config.work_dir.as_deref(), &ctx.env.temp_dir)?;
+    ValuesFile::write(&config.values, &base)
 }
 
 /// The checks behind `preflight` and `upgrade`. `cluster` false skips the one call that
@@ -437,17 +471,25 @@ pub fn run_preflight(
 /// value stops it unless acknowledged), then `helm upgrade --install` with the values in a
 /// 0600 temp file, never `--reuse-values`, Ctrl-C forwarded to helm.
 pub fn upgrade(config: &UpgradeConfig, ctx: &Context) -> Result<UpgradeReport, Stopped> {
+    ctx.interrupts.check()?;
     config.validate()?;
-    let values = ValuesFile::write(&config.release.values, &ctx.env.temp_dir)?;
+    let host_key_warning = check_host_key_checking(&config.release, ctx)?;
+    let values = write_values(&config.release, ctx)?;
     // The file goes on every path out of here: `values` is dropped on return and on `?`.
-    let result = upgrade_with_values(config, ctx, &values);
+    let result = upgrade_with_values(config, ctx, &values, host_key_warning);
     values.remove();
     result
 }
 
-fn upgrade_with_values(config: &UpgradeConfig, ctx: &Context, values: &ValuesFile) -> Result<UpgradeReport, Stopped> {
+fn upgrade_with_values(
+    config: &UpgradeConfig,
+    ctx: &Context,
+    values: &ValuesFile,
+    host_key_warning: Option<String>,
+) -> Result<UpgradeReport, Stopped> {
     let release = &config.release;
     let mut found = run_preflight(release, ctx, values, !config.dry_run)?;
+    found.warnings.extend(host_key_warning);
     if config.dry_run {
         let would_run = printable_upgrade_command(config, &found.helm).display();
         if release.values_file.is_none() {
@@ -671,8 +713,9 @@ fn upgrade_args(config: &UpgradeConfig, values: &std::ffi::OsStr) -> Vec<OsStrin
 
 /// `helm-run template`: the rendered manifests, with schema and template errors classified.
 pub fn template(config: &ReleaseConfig, ctx: &Context) -> Result<String, Error> {
+    ctx.interrupts.check()?;
     config.validate()?;
-    let values = ValuesFile::write(&config.values, &ctx.env.temp_dir)?;
+    let values = write_values(config, ctx)?;
     let mut commands = Vec::new();
     let result = find_helm(&config.helm, &mut commands, ctx)
         .and_then(|(helm, _)| run_classified(&template_command(config, &helm, values.path())));
@@ -925,6 +968,8 @@ mod tests {
             chart_version: None,
             values: Document::parse(values, "<test>").expect("parse"),
             values_file: None,
+            work_dir: None,
+            allow_no_known_hosts: false,
         }
     }
 

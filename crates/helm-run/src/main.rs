@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use airflow_kit_core::{Document, Error, ExitCode, Input, cli, interrupt, report};
 use clap::Parser;
-use helm_run::cli::{Cli, Commands, ReleaseArgs, TOOL};
+use helm_run::cli::{Cli, Commands, HostKeyArgs, ReleaseArgs, TOOL, WorkDirArgs};
 use helm_run::{Context, Environment, Interrupts, ReleaseConfig, ReleaseRef, RepoConfig, StatusConfig, UpgradeConfig};
 
 fn main() -> std::process::ExitCode {
@@ -35,12 +35,14 @@ fn run(cli: Cli, interrupts: &Interrupts) -> Result<ExitCode, Error> {
     let ctx = Context { env: &env, interrupts, say: &say };
     match cli.command {
         Commands::Repo(args) => print_report(&helm_run::repo(&RepoConfig::from(&args), &ctx)?),
-        Commands::Preflight(args) => {
-            let config = release_config(&args.release)?;
+        Commands::Preflight(command) => {
+            let config = release_config(&command.args.release, &command.work, &command.host_keys)?;
             print_report(&helm_run::preflight(&config, &ctx)?)
         }
-        Commands::Upgrade(args) => {
-            let config = UpgradeConfig::from_args(&args, release_config(&args.release)?);
+        Commands::Upgrade(command) => {
+            let args = command.args;
+            let config =
+                UpgradeConfig::from_args(&args, release_config(&args.release, &command.work, &command.host_keys)?);
             config.validate()?;
             match helm_run::upgrade(&config, &ctx) {
                 Ok(report) => print_report(&report),
@@ -53,8 +55,8 @@ fn run(cli: Cli, interrupts: &Interrupts) -> Result<ExitCode, Error> {
                 }
             }
         }
-        Commands::Template(args) => {
-            let config = release_config(&args.release)?;
+        Commands::Template(command) => {
+            let config = release_config(&command.args.release, &command.work, &HostKeyArgs::default())?;
             let manifests = helm_run::template(&config, &ctx)?;
             cli::write_stdout(&manifests)?;
             Ok(ExitCode::Success)
@@ -76,12 +78,16 @@ fn print_report<T: serde::Serialize>(report: &T) -> Result<ExitCode, Error> {
     Ok(ExitCode::Success)
 }
 
-fn release_config(args: &ReleaseArgs) -> Result<ReleaseConfig, Error> {
+fn release_config(args: &ReleaseArgs, work: &WorkDirArgs, host_keys: &HostKeyArgs) -> Result<ReleaseConfig, Error> {
     let input = match &args.values {
         Some(path) if path.as_os_str() != "-" => Input::Path(path.clone()),
         _ => Input::Stdin,
     };
-    let config = ReleaseConfig::from_args(args, Document::parse("", "<none>")?);
+    let config = ReleaseConfig {
+        work_dir: work.work_dir.clone(),
+        allow_no_known_hosts: host_keys.allow_no_known_hosts,
+        ..ReleaseConfig::from_args(args, Document::parse("", "<none>")?)
+    };
     // Names and paths first: a typo in `--chart` should not wait for stdin.
     config.validate()?;
     Ok(ReleaseConfig { values: Document::read(&input)?, ..config })

@@ -45,8 +45,8 @@ pub struct Cli {
 #[derive(Subcommand, Clone, Debug, PartialEq)]
 pub enum Command {
     /// Check a values document's knownHosts, or a known_hosts file, line by line; print a YAML report.
-    #[command(after_help = format!("Example:\n  known-hosts verify values.yaml\n  known-hosts verify ~/.ssh/known_hosts\n\n{EXIT_CODES_HELP}"))]
-    Verify(VerifyArgs),
+    #[command(after_help = format!("Example:\n  known-hosts verify values.yaml\n  known-hosts verify --repo git@github.com:me/dags.git known_hosts\n\n{EXIT_CODES_HELP}"))]
+    Verify(VerifyCommand),
 }
 
 /// The filter's flags (no subcommand). `invoke` writes them back as argv.
@@ -80,7 +80,21 @@ pub struct PinArgs {
     pub ssh_keyscan: String,
 }
 
-/// `known-hosts verify`. `invoke` writes it back as argv.
+/// `known-hosts verify` as parsed: its input and fingerprints (`VerifyArgs`) and the
+/// repository whose host every line must be for. Two structs so that code building a
+/// `VerifyArgs` keeps compiling; `invoke` writes both back as argv.
+#[derive(Args, Clone, Debug, PartialEq)]
+pub struct VerifyCommand {
+    #[command(flatten)]
+    pub args: VerifyArgs,
+    /// Every line must be for this repository's SSH host (the exact host field ssh looks up,
+    /// `[host]:port` off port 22) [default: the document's dags.gitSync.repo; a plain
+    /// known_hosts file without it is checked line by line against each line's own host].
+    #[arg(long, value_name = "URL")]
+    pub repo: Option<String>,
+}
+
+/// The input and fingerprints of `known-hosts verify`. `invoke` writes it back as argv.
 #[derive(Args, Clone, Debug, PartialEq)]
 pub struct VerifyArgs {
     /// A values document or a known_hosts file (`-` or none: stdin).

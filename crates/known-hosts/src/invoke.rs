@@ -5,7 +5,7 @@ use std::ffi::OsString;
 
 use airflow_kit_core::duration;
 
-use crate::cli::{KindArg, PinArgs, VerifyArgs};
+use crate::cli::{KindArg, PinArgs, VerifyArgs, VerifyCommand};
 
 impl PinArgs {
     /// The filter's argv (no program name, no subcommand), every field written out.
@@ -45,6 +45,18 @@ impl VerifyArgs {
         if let Some(file) = &self.file {
             // After `--`, so a file named like a flag stays a file.
             args.extend(["--".into(), file.into()]);
+        }
+        args
+    }
+}
+
+impl VerifyCommand {
+    /// `verify`, `--repo` and the flags of `VerifyArgs`.
+    pub fn to_args(&self) -> Vec<OsString> {
+        let mut args = self.args.to_args();
+        if let Some(repo) = &self.repo {
+            // Right after the subcommand, before any `--` that ends the flags.
+            args.splice(1..1, [OsString::from("--repo"), repo.into()]);
         }
         args
     }
@@ -108,6 +120,11 @@ mod tests {
         };
         let args = verify.to_args();
         assert_eq!(args[0], "verify");
-        assert_eq!(parse(args).command, Some(Command::Verify(verify)));
+        let command = VerifyCommand { args: verify.clone(), repo: None };
+        assert_eq!(parse(args).command, Some(Command::Verify(command)));
+        let command = VerifyCommand { args: verify, repo: Some("ssh://git@ssh.github.com:443/me/dags.git".into()) };
+        let args = command.to_args();
+        assert_eq!(args[0], "verify");
+        assert_eq!(parse(args).command, Some(Command::Verify(command)));
     }
 }

@@ -282,6 +282,9 @@ pub fn pin(config: &PinConfig, document: &mut Node) -> Result<PinOutcome, Error>
 #[derive(Debug, Clone, Default)]
 pub struct VerifyConfig {
     pub expected: Vec<String>,
+    /// `--repo URL`: the repository whose host every line must be for; None takes the
+    /// document's `dags.gitSync.repo` (a plain known_hosts file then has no host to check).
+    pub repo: Option<String>,
 }
 
 /// The verdict on one line of a verify report, as the report spells it.
@@ -297,6 +300,11 @@ pub enum LineVerdict {
     /// An `@cert-authority` or `@revoked` line.
     Unsupported,
     Unreadable,
+    /// A host pattern (`*`, `?`, `!`): ssh would apply the key to hosts nobody checked.
+    Pattern,
+    /// A line for another host field than the repository's.
+    #[serde(rename = "other-host")]
+    OtherHost,
 }
 
 impl LineVerdict {
@@ -313,6 +321,8 @@ impl LineVerdict {
             LineVerdict::Hashed => "hashed",
             LineVerdict::Unsupported => "unsupported",
             LineVerdict::Unreadable => "unreadable",
+            LineVerdict::Pattern => "pattern",
+            LineVerdict::OtherHost => "other-host",
         }
     }
 }
@@ -357,6 +367,10 @@ pub enum ReportFormat {
 pub struct Report {
     pub source: String,
     pub format: ReportFormat,
+    /// The host field every line had to be for (`github.com`, `[host]:port`), from `--repo`
+    /// or the document's `dags.gitSync.repo`; absent when neither names an SSH server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// True when every line is accepted and there is at least one, or when the document's
     /// repository has no SSH host key and its knownHosts is empty, so none is needed.
     pub verified: bool,
@@ -377,6 +391,7 @@ impl Report {
         Report {
             source: source.to_string(),
             format,
+            host: None,
             verified: problem.is_none() && !lines.is_empty() && accepted == lines.len(),
             accepted,
             refused: lines.len() - accepted,
@@ -397,27 +412,66 @@ impl Report {
 }
 
 /// Checks a values document's `dags.gitSync.knownHosts`, or a plain known_hosts file (told
-/// apart by content), line by line.
+/// apart by content), line by line. Every line must be for the repository's host (`--repo`,
+/// else the document's `dags.gitSync.repo`: the exact host field ssh looks up), name no host
+/// pattern, and carry a key that is published for that host or expected.
 pub fn verify(text: &str, name: &str, config: &VerifyConfig) -> Result<Report, Error> {
     check_expected_fingerprints(&config.expected)?;
+    // `--repo` first: a URL we cannot read is the caller's mistake (exit 2), whatever the input.
+    let flag_remote = match &config.repo {
+        Some(url) => Some(Target::from_repo_url(url).map_err(|error| {
+            let message = format!("`--repo`: {}", error.message);
+            Error { message, ..error }
+        })?),
+        None => None,
+    };
     if looks_like_known_hosts(text) {
-        let lines = judge_lines(text, None, &config.expected);
+        let host_field = match &flag_remote {
+            Some(Remote::Ssh(target)) => Some(target.host_field()),
+            _ => None,
+        };
+        let lines = judge_lines(text, None, &config.expected, host_field.as_deref());
         let problem = lines.is_empty().then(|| "the file has no known_hosts lines".to_string());
-        return Ok(Report::new(name, ReportFormat::KnownHosts, lines, problem));
+        let mut report = Report::new(name, ReportFormat::KnownHosts, lines, problem);
+        report.host = host_field;
+        if let Some(Remote::NoHostKey(transport)) = flag_remote {
+            report.note = Some(format!("`--repo` is a {transport} repository: git-sync does not use knownHosts"));
+        }
+        return Ok(report);
     }
     let document = Document::parse(text, name)?;
     let format = ReportFormat::Values;
-    // A repository without SSH host keys (HTTPS, ...) needs no knownHosts. An unreadable URL
-    // is left to the filter, which reports it; here it counts as SSH (knownHosts required).
-    let no_host_key = document
-        .root
-        .get_path(&REPO_PATH)
-        .and_then(Node::as_str)
-        .and_then(|repo| Target::from_repo_url(repo).ok())
-        .and_then(|remote| match remote {
-            Remote::NoHostKey(transport) => Some(transport),
-            Remote::Ssh(_) => None,
-        });
+    let document_repo = document.root.get_path(&REPO_PATH).and_then(Node::as_str).filter(|repo| !repo.is_empty());
+    let mut notes = Vec::new();
+    let remote = match (flag_remote, document_repo) {
+        (Some(remote), document_repo) => {
+            if let Some(repo) = document_repo
+                && Target::from_repo_url(repo).ok().as_ref() != Some(&remote)
+            {
+                notes.push(format!("`--repo` overrides `dags.gitSync.repo` ({repo}) for the host to check"));
+            }
+            Some(Ok(remote))
+        }
+        (None, Some(repo)) => Some(Target::from_repo_url(repo)),
+        (None, None) => None,
+    };
+    let remote = match remote {
+        Some(Ok(remote)) => Some(remote),
+        Some(Err(error)) => {
+            // Without the repository's host there is nothing to check the lines against.
+            let problem = format!(
+                "`dags.gitSync.repo` cannot be read ({}), so the lines cannot be checked against its host",
+                error.message
+            );
+            return Ok(Report::new(name, format, Vec::new(), Some(problem)));
+        }
+        None => None,
+    };
+    let (host_field, no_host_key) = match &remote {
+        Some(Remote::Ssh(target)) => (Some(target.host_field()), None),
+        Some(Remote::NoHostKey(transport)) => (None, Some(*transport)),
+        None => (None, None),
+    };
     let node = document.root.get_path(&KNOWN_HOSTS_PATH).filter(|node| !node.is_null());
     let block_is_empty = node.and_then(Node::as_str).is_some_and(|block| parse_known_hosts(block).is_empty());
     if let Some(transport) = no_host_key
@@ -425,13 +479,16 @@ pub fn verify(text: &str, name: &str, config: &VerifyConfig) -> Result<Report, E
     {
         let mut report = Report::new(name, format, Vec::new(), None);
         report.verified = true;
-        report.note = Some(target::no_host_key_note(transport));
+        notes.push(target::no_host_key_note(transport));
+        report.note = Some(notes.join("; "));
         return Ok(report);
     }
     let Some(node) = node else {
         let problem = "`dags.gitSync.knownHosts` is not set: with an empty knownHosts the chart turns host key \
                        checking off";
-        return Ok(Report::new(name, format, Vec::new(), Some(problem.to_string())));
+        let mut report = Report::new(name, format, Vec::new(), Some(problem.to_string()));
+        report.host = host_field;
+        return Ok(report);
     };
     let Some(block) = node.as_str() else {
         let at = node.span.map(|span| format!(" (line {})", span.start.line)).unwrap_or_default();
@@ -444,16 +501,19 @@ pub fn verify(text: &str, name: &str, config: &VerifyConfig) -> Result<Report, E
         (Some(ScalarStyle::Literal), Some(span)) => Some(span.start.line.saturating_sub(1)),
         _ => None,
     };
-    let lines = judge_lines(block, first_line, &config.expected);
+    let lines = judge_lines(block, first_line, &config.expected, host_field.as_deref());
     let problem = lines.is_empty().then(|| {
         "`dags.gitSync.knownHosts` holds no key lines: with an empty knownHosts the chart turns host key checking \
          off"
         .to_string()
     });
     let mut report = Report::new(name, format, lines, problem);
+    report.host = host_field;
     if let Some(transport) = no_host_key {
-        report.note =
-            Some(format!("`dags.gitSync.repo` is a {transport} repository: git-sync does not use knownHosts"));
+        notes.push(format!("the repository is a {transport} repository: git-sync does not use knownHosts"));
+    }
+    if !notes.is_empty() {
+        report.note = Some(notes.join("; "));
     }
     Ok(report)
 }
@@ -475,22 +535,38 @@ pub fn check_expected_fingerprints(expected: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
-fn judge_lines(text: &str, first_line: Option<usize>, expected: &[String]) -> Vec<ReportLine> {
+/// Judges every line; with `host_field` (the repository's), a line must name exactly that
+/// host field among its hosts and its key is judged for that host alone.
+fn judge_lines(
+    text: &str,
+    first_line: Option<usize>,
+    expected: &[String],
+    host_field: Option<&str>,
+) -> Vec<ReportLine> {
     parse_known_hosts(text)
         .into_iter()
         .map(|numbered| {
             let document_line = first_line.map(|start| start + numbered.number);
             match numbered.result {
                 Ok(line) => {
-                    let verdict = judge(&line.hosts, &line.key, expected);
+                    let (verdict, reason) = match host_verdict(&line, host_field) {
+                        Some(refused) => refused,
+                        None => {
+                            let verdict = match host_field {
+                                Some(field) => judge(&[field.to_string()], &line.key, expected),
+                                None => judge(&line.hosts, &line.key, expected),
+                            };
+                            (verdict.line_verdict(), verdict.reason())
+                        }
+                    };
                     ReportLine {
                         line: numbered.number,
                         document_line,
                         host: Some(line.host_field),
                         key_type: Some(line.key.key_type),
                         fingerprint: Some(line.key.fingerprint),
-                        verdict: verdict.line_verdict(),
-                        reason: verdict.reason(),
+                        verdict,
+                        reason,
                     }
                 }
                 Err(problem) => {
@@ -509,6 +585,43 @@ fn judge_lines(text: &str, first_line: Option<usize>, expected: &[String]) -> Ve
             }
         })
         .collect()
+}
+
+/// Why a line's host field is refused before its key is looked at: a host pattern (ssh would
+/// trust the key for every host the pattern matches, none of which was checked), or, when the
+/// repository's host field is known, a line that does not name it (ssh looks keys up by that
+/// exact field, so git-sync would not use the line).
+fn host_verdict(line: &KnownHostsLine, host_field: Option<&str>) -> Option<(LineVerdict, String)> {
+    if let Some(pattern) = line.hosts.iter().find(|host| host.starts_with('!')) {
+        return Some((
+            LineVerdict::Pattern,
+            format!(
+                "`{pattern}` is a negated pattern: a pinned line names the one host it is for; write the line for \
+                 the repository's host alone"
+            ),
+        ));
+    }
+    if let Some(pattern) = line.hosts.iter().find(|host| host.contains(['*', '?'])) {
+        return Some((
+            LineVerdict::Pattern,
+            format!(
+                "`{pattern}` is a wildcard pattern: ssh would trust this key for every host it matches, which no \
+                 one checked; pin the repository's host by name (`known-hosts` writes the exact field)"
+            ),
+        ));
+    }
+    let field = host_field?;
+    if line.hosts.iter().any(|host| host.eq_ignore_ascii_case(field)) {
+        return None;
+    }
+    Some((
+        LineVerdict::OtherHost,
+        format!(
+            "for `{}`, not for the repository's host `{field}`: ssh looks keys up by that exact host field \
+             (`[host]:port` when the port is not 22), so git-sync would not use this line",
+            line.host_field
+        ),
+    ))
 }
 
 /// True when the first significant line reads as a known_hosts line rather than YAML: a

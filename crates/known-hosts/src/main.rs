@@ -3,7 +3,7 @@
 
 use airflow_kit_core::{Document, Error, ExitCode, Input, cli, report};
 use clap::Parser;
-use known_hosts::cli::{Cli, Command, PinArgs, TOOL, VerifyArgs};
+use known_hosts::cli::{Cli, Command, PinArgs, TOOL, VerifyCommand};
 use known_hosts::{KeyKind, KeySource, PinConfig, PinOutcome, TargetChoice, VerifyConfig};
 
 fn main() -> std::process::ExitCode {
@@ -72,13 +72,14 @@ fn run_pin(args: PinArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::Success)
 }
 
-fn run_verify(args: VerifyArgs) -> Result<ExitCode, Error> {
+fn run_verify(command: VerifyCommand) -> Result<ExitCode, Error> {
+    let args = command.args;
     let input = Input::from_arg(args.file.as_deref().unwrap_or("-"));
     let text = match &input {
         Input::Stdin => cli::read_stdin("a values document or known_hosts lines")?,
         Input::Path(path) => airflow_kit_core::yaml::read_text_file(path)?,
     };
-    let config = VerifyConfig { expected: args.expect_fingerprint };
+    let config = VerifyConfig { expected: args.expect_fingerprint, repo: command.repo };
     let report = known_hosts::verify(&text, &input.name(), &config)?;
     if let Some(problem) = &report.problem {
         cli::say(TOOL, problem);

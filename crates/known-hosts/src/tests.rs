@@ -197,3 +197,66 @@ fn the_verify_report_reads_back_into_its_type_with_its_field_names() {
     assert!(yaml.contains("    verdict: unreadable\n"), "{yaml}");
     assert_eq!(airflow_kit_core::report::from_yaml::<Report>(&yaml, "known-hosts verify").expect("reads"), report);
 }
+
+/// Issue 11, item 5: a later values layer that swaps the pinned block for another provider's
+/// published lines, a wildcard or a negated pattern does not pass `verify`.
+#[test]
+fn verify_checks_every_line_against_the_repositorys_host() {
+    let verify_block = |repo: &str, block: &str, config: &VerifyConfig| {
+        let lines: String = block.lines().map(|line| format!("      {line}\n")).collect();
+        let text = format!("dags:\n  gitSync:\n    repo: {repo}\n    knownHosts: |\n{lines}");
+        verify(&text, "v.yaml", config).expect("report")
+    };
+    let verdicts = |report: &Report| report.lines.iter().map(|line| line.verdict).collect::<Vec<_>>();
+    let config = VerifyConfig::default();
+
+    let report = verify_block("git@github.com:me/dags.git", GITHUB_LINES, &config);
+    assert!(report.passed(), "{report:?}");
+    assert_eq!(report.host.as_deref(), Some("github.com"));
+
+    // GitLab's lines are published, but not for github.com.
+    let report = verify_block("git@github.com:me/dags.git", GITLAB_LINES, &config);
+    assert_eq!(verdicts(&report), vec![LineVerdict::OtherHost; 2]);
+    assert!(report.lines[0].reason.contains("not for the repository's host `github.com`"), "{report:?}");
+    assert_eq!(report.exit_code(), ExitCode::No);
+
+    // GitHub's key under a wildcard, a `?` pattern, or next to a negated pattern; and a
+    // GitLab key on a line that also names github.com is judged for github.com alone.
+    let key = GITHUB_LINES.lines().next().and_then(|line| line.split_once(' ')).map(|(_, key)| key).expect("key");
+    let gitlab_key = GITLAB_LINES.lines().next().and_then(|line| line.split_once(' ')).map(|(_, key)| key).expect("k");
+    let block = format!(
+        "*.github.com {key}\ngithu?.com {key}\ngithub.com,!evil.com {key}\ngithub.com,gitlab.com {gitlab_key}\n"
+    );
+    let report = verify_block("git@github.com:me/dags.git", &block, &config);
+    use LineVerdict::{Pattern, Unverified};
+    assert_eq!(verdicts(&report), vec![Pattern, Pattern, Pattern, Unverified], "{report:?}");
+    assert!(report.lines[0].reason.contains("`*.github.com` is a wildcard pattern"), "{report:?}");
+    assert!(report.lines[2].reason.contains("`!evil.com` is a negated pattern"), "{report:?}");
+    // Even `--expect-fingerprint` does not make a pattern acceptable.
+    let expected =
+        VerifyConfig { expected: vec!["SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU".into()], repo: None };
+    let report = verify_block("git@github.com:me/dags.git", &format!("* {key}\n"), &expected);
+    assert_eq!(verdicts(&report), vec![Pattern]);
+
+    // Port 443: the bracketed field, and GitHub's keys are published for it.
+    let lines = GITHUB_LINES.replace("github.com ", "[ssh.github.com]:443 ");
+    assert!(verify_block("ssh://git@ssh.github.com:443/me/dags.git", &lines, &config).passed());
+    let report = verify_block("ssh://git@ssh.github.com:443/me/dags.git", GITHUB_LINES, &config);
+    assert_eq!(verdicts(&report), vec![LineVerdict::OtherHost; 2]);
+
+    // A plain known_hosts file: each line's own host without `--repo`, the repository's with it.
+    assert!(verify(GITLAB_LINES, "known_hosts", &config).expect("report").passed());
+    let with_repo = VerifyConfig { repo: Some("git@github.com:me/dags.git".into()), ..VerifyConfig::default() };
+    let report = verify(GITLAB_LINES, "known_hosts", &with_repo).expect("report");
+    assert_eq!(verdicts(&report), vec![LineVerdict::OtherHost; 2]);
+
+    // A `--repo` that cannot be read is the caller's mistake; a document's repository that
+    // cannot be read leaves nothing to check the lines against.
+    let bad = VerifyConfig { repo: Some("ssh:///srv/dags.git".into()), ..VerifyConfig::default() };
+    let error = verify(GITHUB_LINES, "known_hosts", &bad).expect_err("bad --repo");
+    assert_eq!(error.code, ExitCode::BadInput);
+    assert!(error.message.starts_with("`--repo`: "), "{}", error.message);
+    let report = verify_block("ftp://github.com/me/dags.git", GITHUB_LINES, &config);
+    assert!(report.problem.as_deref().is_some_and(|problem| problem.contains("cannot be read")), "{report:?}");
+    assert_eq!(report.exit_code(), ExitCode::No);
+}

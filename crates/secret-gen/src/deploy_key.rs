@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use airflow_kit_core::git_url::{GitUrl, Provider};
 use airflow_kit_core::{Document, Error, Node, fs as core_fs};
+
+use crate::openssh_key;
 use base64::Engine;
 use ssh_key::private::{KeypairData, RsaKeypair};
 use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey};
@@ -307,17 +309,21 @@ pub fn generate(key_type: KeyType, bits: Option<usize>, comment: &str) -> Result
     Ok(key)
 }
 
-/// Checks a private key file's bytes the way git-sync's ssh will read them (F6): the OpenSSH
-/// header, a trailing newline, no carriage returns, not a public key, not base64 of a key, no
-/// passphrase, and that it parses as a private key.
+/// The smallest RSA modulus accepted: GitHub refuses smaller deploy keys, and 1024 bits can
+/// be broken. OpenSSH itself still loads 1024-bit keys, so this one refusal is ours (exit 4).
+pub const MIN_RSA_BITS: u32 = 2048;
+
+/// Checks a private key file's bytes the way git-sync's ssh will read them (F6): what OpenSSH
+/// refuses to load (`openssh_key`: the file must start with the BEGIN line, end its END line
+/// with a newline, use LF line endings, hold valid base64 of a well-formed key; a public key,
+/// base64 of a key file or a passphrase are refused too) is refused here with exit 2, saying
+/// what is wrong and how to fix it; an RSA key under 2048 bits is refused with exit 4. A key
+/// in the old PEM format (`-----BEGIN RSA PRIVATE KEY-----`), which OpenSSH also reads, is
+/// refused with the command that converts it: we could not read it back for the self-test.
 pub fn validate_private_key(bytes: &[u8], shown: &str) -> Result<PrivateKey, Error> {
     let refuse = |why: &str, hint: &str| Err(Error::bad_input(format!("`{shown}` {why}")).with_hint(hint.to_string()));
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return refuse(
-            "is not a text key file",
-            "an OpenSSH private key is text starting with `-----BEGIN OPENSSH PRIVATE KEY-----`",
-        );
-    };
+    // Only the beginning must be text: OpenSSH ignores whatever follows the END line.
+    let text = String::from_utf8_lossy(bytes);
     let trimmed = text.trim_start();
     if trimmed.is_empty() {
         return refuse("is empty", "give the private key file (not the `.pub`)");
@@ -328,13 +334,19 @@ pub fn validate_private_key(bytes: &[u8], shown: &str) -> Result<PrivateKey, Err
             "give the private half (the file without `.pub`); the public half goes into the repository's deploy keys",
         );
     }
-    if trimmed.starts_with("-----BEGIN ") && !trimmed.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----") {
+    if trimmed.starts_with("-----BEGIN ") && !trimmed.starts_with(openssh_key::BEGIN_LINE) {
         return refuse(
             "is not in the OpenSSH private key format",
             "convert a copy in place with `ssh-keygen -p -N '' -f COPY` (it rewrites the key in the OpenSSH format), then pass that",
         );
     }
-    if !trimmed.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----") {
+    if !trimmed.starts_with(openssh_key::BEGIN_LINE) && !trimmed.starts_with('\u{feff}') {
+        if std::str::from_utf8(bytes).is_err() {
+            return refuse(
+                "is not a text key file",
+                "an OpenSSH private key is text starting with `-----BEGIN OPENSSH PRIVATE KEY-----`",
+            );
+        }
         let compact: String = trimmed.split_whitespace().collect();
         let decoded = base64::engine::general_purpose::STANDARD.decode(compact.as_bytes());
         if decoded.is_ok_and(|decoded| decoded.starts_with(b"-----BEGIN")) {
@@ -348,27 +360,34 @@ pub fn validate_private_key(bytes: &[u8], shown: &str) -> Result<PrivateKey, Err
             "give an OpenSSH private key file, as `ssh-keygen` writes it",
         );
     }
-    if text.contains('\r') {
-        return refuse(
-            "has Windows line endings (CR LF); ssh rejects it with `invalid format`",
-            "convert it with `sed -i 's/\\r$//' FILE` (or `dos2unix FILE`)",
-        );
-    }
-    if !text.ends_with('\n') {
-        return refuse(
-            "does not end with a newline; ssh rejects it with `invalid format`",
-            "append one with `echo >> FILE`",
-        );
-    }
-    let key = PrivateKey::from_openssh(bytes).map_err(|error| {
-        Error::bad_input(format!("`{shown}` is not a valid OpenSSH private key: {error}"))
-            .with_hint("check that the whole key was copied, from the BEGIN line to the END line")
+    let binary = match openssh_key::decode(bytes) {
+        Ok(binary) => binary,
+        Err(refusal) => return refuse(&refusal.why, &refusal.fix),
+    };
+    let key = PrivateKey::from_bytes(&binary).map_err(|error| {
+        Error::bad_input(format!(
+            "`{shown}` is damaged: it does not decode as an OpenSSH private key ({error}); ssh cannot load it"
+        ))
+        .with_hint("copy the whole key again, from the BEGIN line to the END line; a damaged key cannot be repaired")
     })?;
     if key.is_encrypted() {
         return refuse(
             "is protected by a passphrase, which git-sync cannot type",
             "remove the passphrase from a copy with `ssh-keygen -p -N '' -f COPY`, or generate a deploy key without `--key`",
         );
+    }
+    if let Some(rsa) = key.key_data().rsa()
+        && rsa.key_size() < MIN_RSA_BITS
+    {
+        return Err(Error::refused(format!(
+            "`{shown}` is a {}-bit RSA key: keys under {MIN_RSA_BITS} bits are refused (GitHub rejects them as deploy \
+             keys, and they can be broken)",
+            rsa.key_size()
+        ))
+        .with_hint(
+            "make a new deploy key: drop `--key` (secret-gen generates an Ed25519 key), or `ssh-keygen -t ed25519 -f KEY` \
+             and pass that; then register its public half with the repository",
+        ));
     }
     Ok(key)
 }

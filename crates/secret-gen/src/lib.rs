@@ -6,6 +6,7 @@ pub mod cli;
 pub mod deploy_key;
 pub mod from_cluster;
 pub mod input;
+pub mod openssh_key;
 pub mod random;
 pub mod secrets;
 
