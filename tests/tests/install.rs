@@ -238,7 +238,7 @@ fn hostile_state_and_values_are_refused_or_inert() {
         .expect("swap");
     let swapped = run(&odd, "swap.yaml");
     assert_ne!(swapped.code, 0, "{swapped}");
-    swapped.expect_stderr_contains("unverified").expect_stderr_contains("`known-hosts verify` failed");
+    swapped.expect_stderr_contains("other-host").expect_stderr_contains("`known-hosts verify` failed");
     assert!(
         !swapped.stderr.contains("reachable as git-sync"),
         "the access check ran with unverified host keys\n{swapped}"

@@ -150,7 +150,7 @@ pub fn adopt(settings: &AdoptSettings, tools: &Tools, work: &Path) -> Result<Ado
         }
         return Ok(Adopted { problems });
     };
-    let verify = invoke::known_hosts_verify(&state_values, &settings.expect_fingerprints);
+    let verify = invoke::known_hosts_verify(&state_values, &repo, &settings.expect_fingerprints);
     if let Err(failed) = tools.run("known-hosts", verify, None, QUICK) {
         problems.push(format!(
             "knownHosts has lines that are not verified ({}); fix: `known-hosts < values.yaml` re-pins them from the published keys",

@@ -11,10 +11,11 @@ use serde::Deserialize;
 
 use airflow_kit_core::cluster::ClusterArgs;
 use helm_run::cli::{
-    GetValuesArgs, HelmArgs, PreflightArgs, ReleaseArgs, RepoArgs, StatusArgs, TemplateArgs, UpgradeArgs,
+    GetValuesArgs, HelmArgs, HostKeyArgs, PreflightArgs, PreflightCommand, ReleaseArgs, RepoArgs, StatusArgs,
+    TemplateArgs, TemplateCommand, UpgradeArgs, UpgradeCommand, WorkDirArgs,
 };
 use helm_run::report::StatusReport;
-use known_hosts::cli::{PinArgs, VerifyArgs};
+use known_hosts::cli::{PinArgs, VerifyArgs, VerifyCommand};
 use pod_inspect::cli::{Cli as PodCli, Command as PodCommand, DagsArgs, WaitArgs};
 use pod_inspect::dags::DagsReport;
 use secret_gen::cli::{AirflowArg, DeployKeyArgs, SecretsArgs, TypeArg};
@@ -48,12 +49,24 @@ pub fn helm_repo(settings: &Settings, repo_url: &str) -> Vec<OsString> {
     .to_args()
 }
 
-pub fn helm_preflight(settings: &Settings, chart: &LocalChart) -> Vec<OsString> {
-    PreflightArgs { release: release_args(settings, chart, None) }.to_args()
+/// helm-run's private values file goes into the run's directory inside the 0700 state
+/// directory, never the system temp directory.
+fn work_dir(work: &Path) -> WorkDirArgs {
+    WorkDirArgs { work_dir: Some(work.to_path_buf()) }
 }
 
-pub fn helm_template(settings: &Settings, chart: &LocalChart) -> Vec<OsString> {
-    TemplateArgs { release: release_args(settings, chart, None) }.to_args()
+pub fn helm_preflight(settings: &Settings, chart: &LocalChart, work: &Path) -> Vec<OsString> {
+    PreflightCommand {
+        args: PreflightArgs { release: release_args(settings, chart, None) },
+        work: work_dir(work),
+        host_keys: HostKeyArgs::default(),
+    }
+    .to_args()
+}
+
+pub fn helm_template(settings: &Settings, chart: &LocalChart, work: &Path) -> Vec<OsString> {
+    TemplateCommand { args: TemplateArgs { release: release_args(settings, chart, None) }, work: work_dir(work) }
+        .to_args()
 }
 
 /// `helm-run status --ignore-not-found`: a report that says whether the release exists.
@@ -76,14 +89,19 @@ pub fn helm_upgrade(
     chart: &LocalChart,
     values: &Path,
     allow_removals: &[String],
+    work: &Path,
 ) -> Vec<OsString> {
-    UpgradeArgs {
-        release: release_args(settings, chart, Some(values)),
-        timeout: settings.timeout,
-        wait: false,
-        dry_run: false,
-        allow_removal: allow_removals.to_vec(),
-        allow_removals: false,
+    UpgradeCommand {
+        args: UpgradeArgs {
+            release: release_args(settings, chart, Some(values)),
+            timeout: settings.timeout,
+            wait: false,
+            dry_run: false,
+            allow_removal: allow_removals.to_vec(),
+            allow_removals: false,
+        },
+        work: work_dir(work),
+        host_keys: HostKeyArgs::default(),
     }
     .to_args()
 }
@@ -226,13 +244,22 @@ pub fn known_hosts(expect_fingerprints: &[String]) -> Vec<OsString> {
     .to_args()
 }
 
-/// `known-hosts verify -`: the document on stdin, every knownHosts line checked.
-pub fn known_hosts_verify_stdin(expect_fingerprints: &[String]) -> Vec<OsString> {
-    VerifyArgs { file: Some("-".into()), expect_fingerprint: expect_fingerprints.to_vec() }.to_args()
+/// `known-hosts verify - --repo URL`: the document on stdin, every knownHosts line checked
+/// and for the configured repository's host, whatever a values layer set as the repo.
+pub fn known_hosts_verify_stdin(repo: &str, expect_fingerprints: &[String]) -> Vec<OsString> {
+    VerifyCommand {
+        args: VerifyArgs { file: Some("-".into()), expect_fingerprint: expect_fingerprints.to_vec() },
+        repo: Some(repo.to_string()),
+    }
+    .to_args()
 }
 
-pub fn known_hosts_verify(file: &Path, expect_fingerprints: &[String]) -> Vec<OsString> {
-    VerifyArgs { file: Some(file.display().to_string()), expect_fingerprint: expect_fingerprints.to_vec() }.to_args()
+pub fn known_hosts_verify(file: &Path, repo: &str, expect_fingerprints: &[String]) -> Vec<OsString> {
+    VerifyCommand {
+        args: VerifyArgs { file: Some(file.display().to_string()), expect_fingerprint: expect_fingerprints.to_vec() },
+        repo: Some(repo.to_string()),
+    }
+    .to_args()
 }
 
 /// The in-memory merge: the piped document, then the user's files, then the install's own
@@ -351,10 +378,11 @@ mod tests {
             app_version: "3.1.8".into(),
         };
         let removed = ["apiServer.service.type".to_string(), "apiServer.service.ports".to_string()];
-        let args: Vec<String> = helm_upgrade(&settings, &chart, Path::new("state/values.yaml"), &removed)
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        let args: Vec<String> =
+            helm_upgrade(&settings, &chart, Path::new("state/values.yaml"), &removed, Path::new("w"))
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
         let line = args.join(" ");
         assert!(line.starts_with("upgrade "), "{line}");
         for expected in [

@@ -67,7 +67,7 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
     } else {
         tools.run(
             "helm-run",
-            invoke::helm_preflight(settings, &chart),
+            invoke::helm_preflight(settings, &chart, work.path()),
             Some(current.as_deref().unwrap_or("")),
             QUICK,
         )?;
@@ -169,7 +169,12 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
             // What was verified is what is deployed: the merged document's knownHosts, every
             // line verified again, is what the access check and the cluster get.
             say("checking the merged document's knownHosts (known-hosts verify)");
-            tools.run("known-hosts", invoke::known_hosts_verify_stdin(expect_fingerprints), Some(&merged), QUICK)?;
+            tools.run(
+                "known-hosts",
+                invoke::known_hosts_verify_stdin(&settings.repo, expect_fingerprints),
+                Some(&merged),
+                QUICK,
+            )?;
             let known_hosts = Document::parse(&merged, "values-merge")?
                 .root
                 .get_path(&["dags", "gitSync", "knownHosts"])
@@ -185,7 +190,7 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
     let head = access_check(settings, &auth, work.path(), prompt)?;
 
     progress.at(Step::Render)?;
-    let rendered = tools.run("helm-run", invoke::helm_template(settings, &chart), Some(&merged), QUICK)?;
+    let rendered = tools.run("helm-run", invoke::helm_template(settings, &chart, work.path()), Some(&merged), QUICK)?;
     let manifests_rendered = rendered.lines().filter(|line| line.starts_with("kind: ")).count();
     say(&format!("the chart renders with the new values: {manifests_rendered} manifest(s)"));
 
@@ -216,7 +221,7 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
     let upgrade_timeout = settings.timeout + QUICK;
     tools.run(
         "helm-run",
-        invoke::helm_upgrade(settings, &chart, &state_values, &allow_removals),
+        invoke::helm_upgrade(settings, &chart, &state_values, &allow_removals, work.path()),
         None,
         upgrade_timeout,
     )?;
