@@ -185,8 +185,10 @@ mod tests {
     #[test]
     fn a_caught_sigterm_or_sighup_is_forwarded_to_the_childs_group_and_we_live_on() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let interrupts = Interrupts::install().expect("installs");
         for (signal, name) in [(libc::SIGTERM, "TERM"), (libc::SIGHUP, "HUP")] {
+            // A fresh set per signal: one that has recorded SIGTERM forwards it at once to any
+            // child started later (as it should), which would beat the SIGHUP to the second.
+            let interrupts = Interrupts::install().expect("installs");
             let started = Instant::now();
             let _ = std::fs::remove_file(dir.path().join("ready"));
             let (child, _) = trapping_child(dir.path());
