@@ -831,3 +831,22 @@ fn a_missing_file_is_an_empty_document_for_both_subcommands() {
     }
     assert!(!tmp.path().join("keys2").exists(), "no key is written for bad input");
 }
+
+/// A key pair another user planted, or one others can read or change, is never reused
+/// (issue 11): exit 4, with the fix, and the document is not written.
+#[test]
+fn a_key_pair_that_is_not_the_callers_own_is_refused() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    deploy_key(tmp.path(), &[], "{}\n").expect_success();
+    let private = tmp.path().join("keys/airflow_deploy_key");
+    std::fs::set_permissions(&private, std::os::unix::fs::PermissionsExt::from_mode(0o644)).expect("chmod");
+    let readable = deploy_key(tmp.path(), &[], "{}\n");
+    readable
+        .expect_code(4)
+        .expect_stderr_contains("readable or writable by other users")
+        .expect_stderr_contains("chmod 600");
+    assert!(readable.stdout.is_empty(), "{readable}");
+    std::fs::set_permissions(&private, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
+    std::os::unix::fs::chown(&private, Some(65534), None).expect("chown to nobody (the tests run as root)");
+    deploy_key(tmp.path(), &[], "{}\n").expect_code(4).expect_stderr_contains("belongs to another user");
+}

@@ -189,6 +189,10 @@ pub fn ensure_key_pair(config: &DeployKeyConfig, in_document: Option<&[u8]>) -> 
         }
         None => None,
     };
+    // A pair another user planted (or could change) is never reused: refused before it is read.
+    core_fs::check_trusted(&config.dir, false)?;
+    core_fs::check_trusted(&private_path, true)?;
+    core_fs::check_trusted(&public_path, false)?;
     let existing = if private_path.exists() {
         let bytes = read_key_file(&private_path)?;
         let key = validate_private_key(&bytes, &private_path.display().to_string())
