@@ -361,7 +361,7 @@ fn an_interrupted_install_leaves_no_secret_behind() {
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    let mut child = command.spawn().expect("install starts");
+    let child = command.spawn().expect("install starts");
     let log = dir.path().join("argv.log");
     let deadline = Instant::now() + Duration::from_secs(120);
     while !std::fs::read_to_string(&log).unwrap_or_default().contains("upgrade: started") {
