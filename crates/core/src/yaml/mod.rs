@@ -16,7 +16,7 @@ use crate::error::Error;
 
 pub use emit::{emit_document, emit_entry, plain_is_safe};
 pub use leaves::{Leaf, dotted, leaves};
-pub use parse::parse_document;
+pub use parse::{MAX_DEPTH, depth_of, parse_document};
 pub use resolve::{Resolved, resolve_plain};
 
 /// A position in a source: line and column count from 1; `index` is the character offset.
