@@ -278,7 +278,9 @@ impl<'a> Builder<'a> {
                 match event {
                     Event::MappingEnd => {
                         let end = self.closing(span, '}');
-                        let Some(Open::Mapping(frame)) = open.pop() else { unreachable!("checked above") };
+                        let Some(Open::Mapping(frame)) = open.pop() else {
+                            return Err(self.error_at(span, "unexpected YAML structure"));
+                        };
                         let built = self.close_mapping(*frame, end)?;
                         if let Some(done) = self.deliver(&mut open, built)? {
                             return Ok(done);
@@ -338,7 +340,10 @@ impl<'a> Builder<'a> {
                 }
                 Event::SequenceEnd if matches!(open.last(), Some(Open::Sequence(_))) => {
                     let end = self.closing(span, ']');
-                    let Some(Open::Sequence(frame)) = open.pop() else { unreachable!("checked above") };
+                    let Some(Open::Sequence(mut frame)) = open.pop() else {
+                        return Err(self.error_at(span, "unexpected YAML structure"));
+                    };
+                    frame.items.shrink_to_fit();
                     self.depth -= 1;
                     let end = if frame.flow { end } else { last_end(frame.items.iter()).unwrap_or(frame.span.end) };
                     let node = self.located(NodeKind::Sequence(frame.items), frame.span.start, end, frame.flow);
@@ -424,6 +429,9 @@ impl<'a> Builder<'a> {
                 mapping.entries.entry(name).or_insert(entry);
             }
         }
+        // A map grows its storage by doubling; what it holds is final now, and the slack was
+        // most of the memory of a large file.
+        mapping.entries.shrink_to_fit();
         self.depth -= 1;
         let end = if flow { end } else { last_end(mapping.entries.values().map(|e| &e.value)).unwrap_or(span.end) };
         let node = self.located(NodeKind::Mapping(mapping), span.start, end, flow);
