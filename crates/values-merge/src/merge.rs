@@ -65,7 +65,9 @@ pub fn coalesce(user: &mut Mapping, defaults: &Mapping, helm: HelmMajor) -> Vec<
         }
         let Some(NodeKind::Mapping(user_inner)) = user.get_mut(key).map(|node| &mut node.kind) else { continue };
         match &default.kind {
-            NodeKind::Mapping(default_inner) => coalesce_tables(user_inner, default_inner, key, helm, &mut warnings),
+            NodeKind::Mapping(default_inner) => {
+                coalesce_tables(user_inner, default_inner, &mut vec![key.as_str()], helm, &mut warnings)
+            }
             _ if default.is_null() => {}
             _ => warnings.push(format!("warning: skipped value for {key}: Not a table.")),
         }
@@ -73,15 +75,17 @@ pub fn coalesce(user: &mut Mapping, defaults: &Mapping, helm: HelmMajor) -> Vec<
     warnings
 }
 
-fn coalesce_tables(
+fn coalesce_tables<'a>(
     destination: &mut Mapping,
-    source: &Mapping,
-    prefix: &str,
+    source: &'a Mapping,
+    path: &mut Vec<&'a str>,
     helm: HelmMajor,
     warnings: &mut Vec<String>,
 ) {
     for (key, source_entry) in &source.entries {
-        let full_key = format!("{prefix}.{key}");
+        path.push(key);
+        // Helm's spelling of the path in its warnings: keys joined by dots.
+        let full_key = path.join(".");
         let source_value = &source_entry.value;
         match destination.get(key) {
             None => {
@@ -97,27 +101,36 @@ fn coalesce_tables(
                 match &source_value.kind {
                     NodeKind::Mapping(source_inner) => {
                         if let Some(NodeKind::Mapping(inner)) = destination.get_mut(key).map(|node| &mut node.kind) {
-                            coalesce_tables(inner, source_inner, &full_key, helm, warnings);
+                            coalesce_tables(inner, source_inner, path, helm, warnings);
                         } else {
                             warnings.push(format!(
                                 "warning: cannot overwrite table with non table for {full_key} ({})",
-                                go_value(source_value)
+                                go_value(path, source_value)
                             ));
                         }
                     }
                     _ if destination_is_map && !source_value.is_null() => warnings.push(format!(
                         "warning: destination for {full_key} is a table. Ignoring non-table value ({})",
-                        go_value(source_value)
+                        go_value(path, source_value)
                     )),
                     _ => {}
                 }
             }
         }
+        path.pop();
     }
 }
 
-/// A short rendering of a value for warnings.
-fn go_value(node: &Node) -> String {
+/// A short rendering of a value for warnings; a secret, or a map holding one, is masked.
+fn go_value(path: &[&str], node: &Node) -> String {
+    let holds_secret = airflow_kit_core::secrets::is_secret_path(path)
+        || airflow_kit_core::yaml::leaves(node).iter().any(|leaf| {
+            let full: Vec<&str> = path.iter().copied().chain(leaf.path.iter().copied()).collect();
+            airflow_kit_core::secrets::is_secret_path(&full)
+        });
+    if holds_secret {
+        return airflow_kit_core::secrets::REDACTED.to_string();
+    }
     let text = node.to_json().to_string();
     if text.len() > 60 {
         format!("{}...", &text[..text.char_indices().nth(57).map_or(text.len(), |(i, _)| i)])
@@ -175,5 +188,22 @@ mod tests {
         let mut user = mapping("i: {tag: null, pull: null}");
         coalesce(&mut user, &mapping("i: {tag: null, pull: x}"), HelmMajor::Four);
         assert_eq!(Node::new(NodeKind::Mapping(user)).to_json(), json!({"i": {"tag": null}}));
+    }
+
+    /// A warning that quotes a chart default never quotes a secret one.
+    #[test]
+    fn coalesce_warnings_mask_secrets() {
+        let warnings = check_coalesce(
+            "redis: {password: {x: 1}, auth: 5}\n",
+            "redis: {password: hunter22, auth: {token: s3cr3t-token}}\n",
+            json!({"redis": {"password": {"x": 1}, "auth": 5}}),
+        );
+        assert_eq!(
+            warnings,
+            vec![
+                "warning: destination for redis.password is a table. Ignoring non-table value (<redacted>)",
+                "warning: cannot overwrite table with non table for redis.auth (<redacted>)",
+            ]
+        );
     }
 }
