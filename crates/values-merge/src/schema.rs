@@ -128,7 +128,7 @@ fn secret_at(instance: &serde_json::Value, pointer: &str) -> Option<&'static str
     let value = instance.pointer(pointer)?;
     let path: Vec<String> = pointer.split('/').skip(1).map(unescape_pointer).collect();
     let mut path: Vec<&str> = path.iter().map(String::as_str).collect();
-    holds_secret(value, &mut path).then(|| match value {
+    holds_secret(value, &mut path).then_some(match value {
         serde_json::Value::Null => "null",
         serde_json::Value::Bool(_) => "boolean",
         serde_json::Value::Number(_) => "number",
