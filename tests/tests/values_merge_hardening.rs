@@ -61,19 +61,47 @@ fn a_waiting_writer_names_the_holder() {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let child = command.spawn().expect("start");
-    // Long enough for it to find the lock taken; it must not write meanwhile.
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let mut child = command.spawn().expect("start");
+    // Its stderr, line by line, until it says it waits: only then is the lock let go, so the
+    // test does not depend on how fast a loaded machine starts it.
+    let stderr = child.stderr.take().expect("stderr piped");
+    let (lines, said) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let waiting = loop {
+        match said.recv_timeout(std::time::Duration::from_secs(120)) {
+            Ok(line) if line.starts_with("values-merge: waiting for ") => break line,
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("values-merge never said it waits; stderr so far: {seen:?}"),
+        }
+    };
+    assert_eq!(
+        waiting,
+        format!(
+            "values-merge: waiting for process {} (`{}`), which is writing `values.yaml`",
+            std::process::id(),
+            holder_program()
+        )
+    );
     assert_eq!(std::fs::read_to_string(&cumulative).expect("read"), "a: 1\n", "wrote while locked");
     drop(holder);
-    let output = child.wait_with_output().expect("wait");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    assert!(
-        stderr.contains(&format!("values-merge: waiting for process {} (`", std::process::id())),
-        "the wait names the holder:\n{stderr}"
-    );
+    let status = child.wait().expect("wait");
+    let rest: Vec<String> = said.iter().collect();
+    reader.join().expect("reader");
+    assert!(status.success(), "{rest:?}");
     assert_eq!(std::fs::read_to_string(&cumulative).expect("read"), "a: 1\nb: 2\n");
+}
+
+/// The program name the lock file records for this test process.
+fn holder_program() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.file_name().map(|name| name.to_string_lossy().into_owned()))
+        .unwrap_or_default()
 }
 
 /// `--in-place` through a symbolic link replaced the link with a file, forking the values:

@@ -3,8 +3,9 @@
 //!
 //! The lock is advisory and held by an open file: it goes when the [`Guard`] is dropped or
 //! the process dies, however it dies, so a lock is never left stale. The lock file itself
-//! stays (removing it would let a waiter hold a lock on a file nobody else opens); only while
-//! it is locked does what it says about its holder count.
+//! stays (removing it would let a waiter hold a lock on a file nobody else opens), emptied
+//! when its holder lets go, so a run that changes nothing leaves it as it was; only while it
+//! is locked does what it says about its holder count.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
@@ -24,8 +25,8 @@ pub fn beside(file: &Path) -> PathBuf {
 /// Holds the lock until dropped.
 #[derive(Debug)]
 pub struct Guard {
-    // Never read: the open file is the lock.
-    _file: File,
+    // The open file is the lock.
+    file: File,
     path: PathBuf,
     waited_for: Option<Holder>,
 }
@@ -39,6 +40,13 @@ impl Guard {
     /// Who held the lock when this run had to wait for it (None: it was free).
     pub fn waited_for(&self) -> Option<&Holder> {
         self.waited_for.as_ref()
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        // Still held here, so no other holder's note is erased; closing the file unlocks.
+        let _ = self.file.set_len(0);
     }
 }
 
@@ -87,7 +95,7 @@ pub fn exclusive_or_wait(path: &Path, wait: bool, on_wait: &mut dyn FnMut(&Holde
     }
     // Best effort: the lock is what matters, the note only helps a waiter explain itself.
     let _ = write_holder(&mut file);
-    Ok(Guard { _file: file, path: path.to_path_buf(), waited_for })
+    Ok(Guard { file, path: path.to_path_buf(), waited_for })
 }
 
 fn open(path: &Path) -> Result<File, Error> {
@@ -179,6 +187,8 @@ mod tests {
         assert_eq!(mode, 0o600);
         let text = std::fs::read_to_string(&path).expect("read");
         assert!(text.starts_with(&format!("pid {}\nprogram ", std::process::id())), "{text}");
+        drop(guard);
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "", "emptied when let go");
     }
 
     #[test]
@@ -191,19 +201,23 @@ mod tests {
         assert_eq!(refused.code, crate::ExitCode::Refused);
         assert!(refused.message.contains(&format!("locked by process {}", std::process::id())), "{}", refused.message);
 
+        // The waiter tells when it blocks; only then is the first lock let go, so the test
+        // does not depend on how fast a loaded machine starts a thread.
+        let (blocked, waiting) = std::sync::mpsc::channel();
         let waiter = {
             let path = path.clone();
             std::thread::spawn(move || {
-                let mut told = None;
-                let guard = exclusive_or_wait(&path, true, &mut |holder| told = Some(holder.clone())).map(|_| ());
-                (guard, told)
+                exclusive_or_wait(&path, true, &mut |holder| {
+                    let _ = blocked.send(holder.clone());
+                })
+                .map(|guard| guard.waited_for().cloned())
             })
         };
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        let told = waiting.recv().expect("the waiter blocked on the lock");
+        assert_eq!(told.pid, Some(std::process::id()));
         drop(first);
-        let (guard, told) = waiter.join().expect("waiter ran");
-        assert!(guard.is_ok());
-        assert_eq!(told.and_then(|holder| holder.pid), Some(std::process::id()));
+        let waited_for = waiter.join().expect("waiter ran").expect("the lock once free");
+        assert_eq!(waited_for, Some(told));
     }
 
     #[test]
