@@ -186,13 +186,18 @@ pub fn run(
         }
         _ => None,
     };
-    let mut merged = Mapping::default();
-    if let Some(in_place) = &in_place {
-        // The one copy: the file's own tree is what the edit is planned against.
-        merge::merge_maps(&mut merged, mapping_of(&in_place.root));
-    }
+    let mut layers = layers.into_iter().map(into_mapping);
+    let mut merged = match (&in_place, layers.next()) {
+        // The file's own tree stays whole, for the edit to be planned against; the merge copies
+        // of it only what the first layer leaves standing.
+        (Some(in_place), Some(first)) => {
+            merge::merged_onto(in_place.root.as_mapping().unwrap_or(&Mapping::default()), first)
+        }
+        (Some(in_place), None) => mapping_of(&in_place.root),
+        (None, first) => first.unwrap_or_default(),
+    };
     for layer in layers {
-        merge::merge_maps(&mut merged, into_mapping(layer));
+        merge::merge_maps(&mut merged, layer);
     }
     apply_sets(&config.sets, &mut merged, &mut outcome.warnings)?;
     for unset in &config.unset {

@@ -2,6 +2,7 @@
 //! user values over the chart's defaults (`coalesce` in pkg/chartutil), where a user null
 //! deletes a key the chart defines.
 
+use airflow_kit_core::yaml::Entry;
 use airflow_kit_core::{Mapping, Node, NodeKind};
 
 /// Folds `later` over `base` as Helm folds each `-f` file over the ones before: maps merge
@@ -25,6 +26,40 @@ pub fn merge_maps(base: &mut Mapping, later: Mapping) {
             }
         }
     }
+}
+
+/// `merge_maps` of a copy of `base` with `later`, copying only what `later` leaves standing:
+/// the cumulative file's tree stays whole for the in-place edit, and the first layer (the
+/// whole document, when the install writes it) mostly replaces rather than copies it.
+pub fn merged_onto(base: &Mapping, mut later: Mapping) -> Mapping {
+    let mut result = Mapping::default();
+    result.entries.reserve(base.len());
+    let mut taken = vec![false; later.len()];
+    for (key, base_entry) in &base.entries {
+        let Some(index) = later.entries.get_index_of(key) else {
+            result.entries.insert(key.clone(), base_entry.clone());
+            continue;
+        };
+        taken[index] = true;
+        let later_value = std::mem::replace(&mut later.entries[index].value, Node::null());
+        let value = match (&base_entry.value.kind, later_value) {
+            // Both maps: merged, and the map keeps where and how it was first written.
+            (NodeKind::Mapping(base_inner), Node { kind: NodeKind::Mapping(later_inner), .. }) => Node {
+                kind: NodeKind::Mapping(merged_onto(base_inner, later_inner)),
+                span: base_entry.value.span,
+                source: base_entry.value.source.clone(),
+                flow: base_entry.value.flow,
+            },
+            (_, later_value) => later_value,
+        };
+        result.entries.insert(key.clone(), Entry { key: base_entry.key.clone(), key_span: base_entry.key_span, value });
+    }
+    for (index, (key, entry)) in later.entries.into_iter().enumerate() {
+        if !taken[index] {
+            result.entries.insert(key, entry);
+        }
+    }
+    result
 }
 
 /// Which Helm's coalescing to follow. They differ in one place: below the top level, a user
@@ -205,5 +240,24 @@ mod tests {
                 "warning: cannot overwrite table with non table for redis.auth (<redacted>)",
             ]
         );
+    }
+
+    /// `merged_onto` is `merge_maps` onto a copy: the same result, key places and all.
+    #[test]
+    fn merged_onto_is_merge_maps_without_the_copy() {
+        let cases = [
+            ("a: {x: 1, z: 2}\nb: 1\n", "a: {z: 3, w: 4}\nc: 5\n"),
+            ("l: [1, 2]\nm: {k: v}\n", "l: [3]\nm: 5\n"),
+            ("a: 5\n'on': 1\n", "a: {x: 1}\n\"on\": 2\nnew: {deep: {er: 1}}\n"),
+            ("a: {b: {c: {d: 1}}}\n", "a: {b: {c: null, e: 2}}\n"),
+        ];
+        for (first, second) in cases {
+            let base = mapping(first);
+            let mut expected = base.clone();
+            merge_maps(&mut expected, mapping(second));
+            let merged = merged_onto(&base, mapping(second));
+            assert_eq!(merged, expected, "{first} + {second}");
+            assert_eq!(base, mapping(first), "the base is left as it was");
+        }
     }
 }
