@@ -10,6 +10,7 @@ pub mod fs;
 pub mod git_url;
 pub mod interrupt;
 pub mod kube_secret;
+pub mod lock;
 pub mod process;
 pub mod report;
 pub mod report_node;

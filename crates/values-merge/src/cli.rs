@@ -62,6 +62,8 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE", conflicts_with = "in_place")]
     pub output: Option<PathBuf>,
     /// The cumulative values file: read first, then written back in place (comments kept).
+    /// One writer at a time: a second run waits for the lock on FILE.lock and says for whom.
+    /// A symbolic link is followed and the file it points to is written.
     #[arg(long, value_name = "FILE")]
     pub in_place: Option<PathBuf>,
     /// The chart's values.yaml: print the effective values the chart will see.

@@ -5,7 +5,7 @@
 
 use std::cmp::Reverse;
 
-use airflow_kit_core::yaml::{Document, Entry, Node, NodeKind, ScalarStyle, emit_document, emit_entry};
+use airflow_kit_core::yaml::{Entry, Node, NodeKind, ScalarStyle, emit_document, emit_entry, parse_document};
 
 /// The text to write back into the cumulative file.
 pub struct Written {
@@ -14,17 +14,22 @@ pub struct Written {
     pub line_by_line: bool,
 }
 
-/// The new text of the cumulative file (`original`, None when it does not exist yet) so that
-/// it means exactly `merged`. Edited line by line when that gives exactly the merge (checked by
-/// parsing the edit back); otherwise the whole document, still in the file's line endings.
-pub fn write_back(original: Option<&Document>, merged: &Node) -> Written {
-    if let Some(document) = original
-        && let Some(text) = edit(&document.text, &document.root, merged)
-        && Document::parse(&text, "edited").is_ok_and(|edited| edited.root.same_meaning(merged))
-    {
-        return Written { text, line_by_line: true };
+/// The new text of the cumulative file (`original`: its text and tree, None when it does not
+/// exist yet) so that it means exactly `merged`. Edited line by line when that gives exactly
+/// the merge (checked by parsing the edit back); otherwise the whole document, still in the
+/// file's line endings. The file's tree is taken and dropped once the edit is planned, so a
+/// large file is never held three times over (its tree, the merge, the check).
+pub fn write_back(original: Option<(&str, Node)>, merged: &Node) -> Written {
+    let newline = line_break(original.as_ref().map(|(text, _)| *text).unwrap_or_default());
+    if let Some((text, root)) = original {
+        let edited = edit(text, &root, merged);
+        drop(root);
+        if let Some(edited) = edited
+            && parse_document(&edited, "edited").is_ok_and(|reparsed| reparsed.same_meaning(merged))
+        {
+            return Written { text: edited, line_by_line: true };
+        }
     }
-    let newline = line_break(original.map(|document| document.text.as_str()).unwrap_or_default());
     Written { text: with_line_break(&emit_document(merged), newline), line_by_line: false }
 }
 
@@ -76,6 +81,9 @@ fn with_line_break(text: &str, newline: &str) -> String {
     if newline == "\n" { text.to_string() } else { text.replace('\n', newline) }
 }
 
+/// How many characters apart [`Text`] keeps byte offsets of non-ASCII text.
+const CHECKPOINT: usize = 64;
+
 /// One change to the text, in byte offsets; `replacement` has LF line breaks.
 struct Edit {
     start: usize,
@@ -83,13 +91,16 @@ struct Edit {
     replacement: String,
 }
 
-/// The source with a character-index to byte-offset table (spans count characters), and
-/// the scanning the edits need. Every offset it returns is at a character boundary: it stops
-/// only at ASCII characters or the ends of lines.
+/// The source with a way from character indices (spans count characters) to byte offsets,
+/// and the scanning the edits need. Every offset it returns is at a character boundary: it
+/// stops only at ASCII characters or the ends of lines.
 struct Text<'a> {
     source: &'a str,
     bytes: &'a [u8],
-    offsets: Vec<usize>,
+    /// The byte offset of every [`CHECKPOINT`]th character; None for ASCII text, where a
+    /// character index is its byte offset. A table of every character took eight bytes for
+    /// each byte of a large file.
+    checkpoints: Option<Vec<usize>>,
     newline: &'static str,
     /// Where the line after each `|+`/`>+` scalar starts: blank lines there would join it.
     keep_ends: Vec<usize>,
@@ -97,13 +108,18 @@ struct Text<'a> {
 
 impl<'a> Text<'a> {
     fn new(source: &'a str) -> Text<'a> {
-        let mut offsets: Vec<usize> = source.char_indices().map(|(offset, _)| offset).collect();
-        offsets.push(source.len());
-        Text { source, bytes: source.as_bytes(), offsets, newline: line_break(source), keep_ends: Vec::new() }
+        let checkpoints =
+            (!source.is_ascii()).then(|| source.char_indices().step_by(CHECKPOINT).map(|(offset, _)| offset).collect());
+        Text { source, bytes: source.as_bytes(), checkpoints, newline: line_break(source), keep_ends: Vec::new() }
     }
 
     fn byte(&self, char_index: usize) -> usize {
-        self.offsets.get(char_index).copied().unwrap_or(self.source.len())
+        let Some(checkpoints) = &self.checkpoints else { return char_index.min(self.source.len()) };
+        let Some(&from) = checkpoints.get(char_index / CHECKPOINT) else { return self.source.len() };
+        self.source[from..]
+            .char_indices()
+            .nth(char_index % CHECKPOINT)
+            .map_or(self.source.len(), |(offset, _)| from + offset)
     }
 
     /// The byte just after the end of the line holding `byte` (after its line break). Value
@@ -457,7 +473,7 @@ fn removal(text: &Text, entry: &Entry, mapping: &Node) -> Option<Edit> {
 mod tests {
     use super::*;
     use crate::merge::merge_maps;
-    use airflow_kit_core::yaml::parse_document;
+    use airflow_kit_core::yaml::{Document, parse_document};
 
     /// Merges `overlay` into `original` and edits the text; checks the result means the merge.
     fn check(original: &str, overlay: &str, expected: &str) {
@@ -493,6 +509,16 @@ mod tests {
             "dags:\n  gitSync:\n    repo: new\n    branch: main\n",
             "# Airflow values\nexecutor: CeleryExecutor  # keep this\n\ndags:\n  gitSync:\n    # the repo\n    repo: new\n    enabled: yes\n    branch: main\nother: 'x'\n",
         );
+    }
+
+    /// Spans count characters; text beyond ASCII is found by byte through checkpoints every
+    /// 64 characters, so edits far past many multi-byte characters must land where they stand.
+    #[test]
+    fn edits_land_right_after_text_beyond_ascii() {
+        let comment = "# Grüße, 設定 ".repeat(40);
+        let original = format!("{comment}\nname: 'Zürich 東京'  # städte\nport: 1\nlast: ü\n");
+        let expected = format!("{comment}\nname: 'Zürich 東京'  # städte\nport: 2\nlast: ü\nnew: ß\n");
+        check(&original, "port: 2\nnew: ß\n", &expected);
     }
 
     #[test]
@@ -622,7 +648,7 @@ mod tests {
             } else {
                 merged.set_path(&path, Node::int(5)).expect("set");
             }
-            let written = write_back(Some(&document), &merged);
+            let written = write_back(Some((&document.text, document.root.clone())), &merged);
             assert_eq!(parse_document(&written.text, "w").expect("parses").to_json(), merged.to_json(), "{original}");
         }
     }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use airflow_kit_core::report::to_yaml;
-use airflow_kit_core::yaml::{Document, Input, Resolved, emit_document, read_text_file};
+use airflow_kit_core::yaml::{Input, Resolved, emit_document, parse_document, read_text_file};
 use airflow_kit_core::{Error, Mapping, Node, NodeKind};
 
 pub use merge::HelmMajor;
@@ -80,6 +80,8 @@ pub struct Outcome {
     pub wrote: Option<PathBuf>,
     /// For `--in-place`: false when the file already held exactly this.
     pub changed: bool,
+    /// The file written when `wrote` is a symbolic link to it.
+    pub through_link: Option<PathBuf>,
 }
 
 impl Config {
@@ -143,30 +145,59 @@ impl Config {
     }
 }
 
-/// Runs values-merge. `read_stdin` is called at most once, only when `-` is an input.
-pub fn run(config: &Config, read_stdin: &dyn Fn() -> Result<String, Error>) -> Result<Outcome, Error> {
+/// Runs values-merge. `read_stdin` is called at most once, only when `-` is an input; `note`
+/// says something on stderr while the run goes on (whom it waits for).
+pub fn run(
+    config: &Config,
+    read_stdin: &dyn Fn() -> Result<String, Error>,
+    note: &dyn Fn(&str),
+) -> Result<Outcome, Error> {
     config.validate()?;
     let mut outcome = Outcome::default();
 
-    // The cumulative file is the first layer; a missing one starts empty.
+    // Every input is read before the cumulative file is locked, so a slow pipe upstream never
+    // holds another writer up. Each text goes as soon as it is parsed: only trees stay.
+    let mut layers = Vec::with_capacity(config.inputs.len());
+    for input in &config.inputs {
+        let (text, name) = match input {
+            Input::Stdin => (read_stdin()?, "<stdin>".to_string()),
+            Input::Path(path) => (read_text_file(path)?, path.display().to_string()),
+        };
+        let root = parse_document(&text, &name)?;
+        drop(text);
+        warn_about_big_integers(&root, &mut Vec::new(), &mut outcome.warnings);
+        layers.push(root);
+    }
+
+    // The cumulative file is the first layer; a missing one starts empty. It is read, merged
+    // and written under its lock, so two writers at once both land (one waits).
+    let mut _lock = None;
     let in_place = match &config.output {
-        Output::InPlace(path) if path.exists() => {
-            Some(Document::parse(&read_text_file(path)?, &path.display().to_string())?)
+        Output::InPlace(path) => {
+            let target = follow_link(path)?;
+            let lock_path = airflow_kit_core::lock::beside(&target);
+            _lock = Some(airflow_kit_core::lock::exclusive_or_wait(&lock_path, true, &mut |holder| {
+                note(&format!("waiting for {holder}, which is writing `{}`", path.display()))
+            })?);
+            let existed = target.exists();
+            let text = if existed { read_text_file(&target)? } else { String::new() };
+            let root = parse_document(&text, &path.display().to_string())?;
+            Some(InPlace { path: path.clone(), target, existed, text, root })
         }
-        Output::InPlace(path) => Some(Document::parse("", &path.display().to_string())?),
         _ => None,
     };
-    let mut merged = Mapping::default();
-    if let Some(document) = &in_place {
-        merge::merge_maps(&mut merged, mapping_of(&document.root));
-    }
-    for input in &config.inputs {
-        let document = match input {
-            Input::Stdin => Document::parse(&read_stdin()?, "<stdin>")?,
-            Input::Path(path) => Document::parse(&read_text_file(path)?, &path.display().to_string())?,
-        };
-        warn_about_big_integers(&document.root, &mut Vec::new(), &mut outcome.warnings);
-        merge::merge_maps(&mut merged, mapping_of(&document.root));
+    let mut layers = layers.into_iter().map(into_mapping);
+    let mut merged = match (&in_place, layers.next()) {
+        // The file's own tree stays whole, for the edit to be planned against; the merge copies
+        // of it only what the first layer leaves standing.
+        (Some(in_place), Some(first)) => {
+            merge::merged_onto(in_place.root.as_mapping().unwrap_or(&Mapping::default()), first)
+        }
+        (Some(in_place), None) => mapping_of(&in_place.root),
+        (None, first) => first.unwrap_or_default(),
+    };
+    for layer in layers {
+        merge::merge_maps(&mut merged, layer);
     }
     apply_sets(&config.sets, &mut merged, &mut outcome.warnings)?;
     for unset in &config.unset {
@@ -178,9 +209,10 @@ pub fn run(config: &Config, read_stdin: &dyn Fn() -> Result<String, Error>) -> R
 
     let result = match &config.defaults {
         Some(path) => {
-            let mut effective = merged.as_mapping().cloned().unwrap_or_default();
-            let defaults = Document::parse(&read_text_file(path)?, &path.display().to_string())?;
-            outcome.warnings.extend(merge::coalesce(&mut effective, &mapping_of(&defaults.root), config.helm_major));
+            let mut effective = into_mapping(merged);
+            let defaults = parse_document(&read_text_file(path)?, &path.display().to_string())?;
+            let defaults = into_mapping(defaults);
+            outcome.warnings.extend(merge::coalesce(&mut effective, &defaults, config.helm_major));
             Node::new(NodeKind::Mapping(effective))
         }
         None => merged,
@@ -193,8 +225,8 @@ pub fn run(config: &Config, read_stdin: &dyn Fn() -> Result<String, Error>) -> R
     match &config.mode {
         Mode::Explain => outcome.stdout = to_yaml(&report::explain(&result))?,
         Mode::Diff(path) => {
-            let before = Document::parse(&read_text_file(path)?, &path.display().to_string())?;
-            let diff = report::diff(&before.root, &result);
+            let before = parse_document(&read_text_file(path)?, &path.display().to_string())?;
+            let diff = report::diff(&before, &result);
             outcome.stdout = to_yaml(&diff)?;
             outcome.warnings.push(format!(
                 "{} added, {} changed, {} removed against `{}`",
@@ -204,27 +236,67 @@ pub fn run(config: &Config, read_stdin: &dyn Fn() -> Result<String, Error>) -> R
                 path.display()
             ));
         }
-        Mode::Document => write_result(config, in_place.as_ref(), &result, &mut outcome)?,
+        Mode::Document => {
+            readable_back(&result)?;
+            write_result(config, in_place, &result, &mut outcome)?;
+        }
     }
     Ok(outcome)
 }
 
-fn write_result(
-    config: &Config,
-    in_place: Option<&Document>,
-    result: &Node,
-    outcome: &mut Outcome,
-) -> Result<(), Error> {
+/// The cumulative file of `--in-place`: the path as given, the file it names (through any
+/// symbolic link), and what it held.
+struct InPlace {
+    path: PathBuf,
+    target: PathBuf,
+    existed: bool,
+    text: String,
+    root: Node,
+}
+
+/// The file a path names: itself, or for a symbolic link the file the link points to, so the
+/// write replaces that file and the link stays a link (replacing the link with a file would
+/// quietly fork the values: the next run through the link's target would not see them). A
+/// link to nothing is refused: which file was meant cannot be told.
+fn follow_link(path: &std::path::Path) -> Result<PathBuf, Error> {
+    match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => std::fs::canonicalize(path).map_err(|_| {
+            let points_to = std::fs::read_link(path).map(|to| to.display().to_string()).unwrap_or_default();
+            Error::bad_input(format!("`{}` is a symbolic link to `{points_to}`, which does not exist", path.display()))
+                .with_hint(
+                    "create the file the link points to (an empty file will do), or name the cumulative file itself",
+                )
+        }),
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// A document we write must be one we can read back: no deeper than the reader allows.
+fn readable_back(result: &Node) -> Result<(), Error> {
+    let depth = airflow_kit_core::yaml::depth_of(result);
+    if depth > airflow_kit_core::yaml::MAX_DEPTH {
+        return Err(Error::bad_input(format!(
+            "the result nests {depth} levels deep, more than the {} any run can read back",
+            airflow_kit_core::yaml::MAX_DEPTH
+        ))
+        .with_hint("nothing was written; set the deep value whole instead of through so many levels"));
+    }
+    Ok(())
+}
+
+fn write_result(config: &Config, in_place: Option<InPlace>, result: &Node, outcome: &mut Outcome) -> Result<(), Error> {
     match &config.output {
         Output::Stdout => outcome.stdout = emit_document(result),
         Output::File(path) => {
-            airflow_kit_core::fs::write_atomic(path, emit_document(result).as_bytes(), 0o600)?;
+            let target = follow_link(path)?;
+            airflow_kit_core::fs::write_atomic(&target, emit_document(result).as_bytes(), 0o600)?;
             outcome.wrote = Some(path.clone());
             outcome.changed = true;
         }
-        Output::InPlace(path) => {
-            let original = in_place.map(|d| d.text.as_str()).unwrap_or_default();
-            let written = inplace::write_back(in_place, result);
+        Output::InPlace(_) => {
+            let Some(in_place) = in_place else { return Ok(()) };
+            let InPlace { path, target, existed, text: original, root } = in_place;
+            let written = inplace::write_back(existed.then_some((original.as_str(), root)), result);
             if !written.line_by_line && !original.trim().is_empty() {
                 // Said out loud: the values are exact, but the person who wrote the comments
                 // should know they are gone.
@@ -233,11 +305,14 @@ fn write_result(
                     path.display()
                 ));
             }
-            outcome.changed = written.text != original || !path.exists();
+            outcome.changed = written.text != original || !existed;
             if outcome.changed {
-                airflow_kit_core::fs::write_atomic(path, written.text.as_bytes(), 0o600)?;
+                airflow_kit_core::fs::write_atomic(&target, written.text.as_bytes(), 0o600)?;
             }
-            outcome.wrote = Some(path.clone());
+            if target != path {
+                outcome.through_link = Some(target);
+            }
+            outcome.wrote = Some(path);
         }
     }
     Ok(())
@@ -258,7 +333,9 @@ fn apply_sets(sets: &[(SetKind, String)], merged: &mut Mapping, warnings: &mut V
             })?;
         }
     }
-    warn_about_unrepresentable_integers(&Node::new(NodeKind::Mapping(merged.clone())), warnings);
+    for (key, entry) in &merged.entries {
+        warn_about_unrepresentable_integers(&entry.value, &mut vec![key.as_str()], warnings);
+    }
     Ok(())
 }
 
@@ -285,9 +362,9 @@ fn check_schema(
     let mut target = result.clone();
     let beside = schema_path.with_file_name("values.yaml");
     if !has_defaults && beside.exists() {
-        let defaults = Document::parse(&read_text_file(&beside)?, &beside.display().to_string())?;
-        if let Some(mapping) = target.as_mapping_mut() {
-            merge::coalesce(mapping, &mapping_of(&defaults.root), helm);
+        let defaults = parse_document(&read_text_file(&beside)?, &beside.display().to_string())?;
+        if let (Some(mapping), Some(defaults)) = (target.as_mapping_mut(), defaults.as_mapping()) {
+            merge::coalesce(mapping, defaults, helm);
         }
     }
     let violations = schema.check(&target);
@@ -316,6 +393,14 @@ fn unset_path(mapping: &mut Mapping, keys: &[String]) -> bool {
 
 fn mapping_of(node: &Node) -> Mapping {
     node.as_mapping().cloned().unwrap_or_default()
+}
+
+/// The mapping of a document, taken rather than copied.
+fn into_mapping(node: Node) -> Mapping {
+    match node.kind {
+        NodeKind::Mapping(mapping) => mapping,
+        _ => Mapping::default(),
+    }
 }
 
 /// Helm issue 12195: numbers of 1,000,000 and more from a values file print as `1e+06` where
@@ -349,16 +434,27 @@ fn warn_about_big_integers<'a>(node: &'a Node, path: &mut Vec<&'a str>, warnings
 
 /// A `--set` integer beyond 2^53 is exact to Helm, but a values file cannot carry it exactly:
 /// Helm reads numbers from files as float64.
-fn warn_about_unrepresentable_integers(node: &Node, warnings: &mut Vec<String>) {
-    for leaf in report::leaves(node) {
-        if let Some(Resolved::Int(value)) = leaf.node.resolved()
-            && value.unsigned_abs() > (1u64 << 53)
-            && leaf.node.span.is_none()
-        {
-            warnings.push(format!(
-                "warning: `{}` is an integer beyond 2^53, which a values file cannot keep exactly (Helm reads file numbers as float64); pass it with `--set-string` if it is an identifier",
-                report::dotted(&leaf.path)
-            ));
+fn warn_about_unrepresentable_integers<'a>(node: &'a Node, path: &mut Vec<&'a str>, warnings: &mut Vec<String>) {
+    match &node.kind {
+        NodeKind::Mapping(mapping) => {
+            for (key, entry) in &mapping.entries {
+                path.push(key);
+                warn_about_unrepresentable_integers(&entry.value, path, warnings);
+                path.pop();
+            }
+        }
+        // Lists are values of their own (Helm replaces them whole), as in `--diff`.
+        NodeKind::Sequence(_) => {}
+        NodeKind::Scalar(_) => {
+            if let Some(Resolved::Int(value)) = node.resolved()
+                && value.unsigned_abs() > (1u64 << 53)
+                && node.span.is_none()
+            {
+                warnings.push(format!(
+                    "warning: `{}` is an integer beyond 2^53, which a values file cannot keep exactly (Helm reads file numbers as float64); pass it with `--set-string` if it is an identifier",
+                    report::dotted(path)
+                ));
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use airflow_kit_core::secrets::{REDACTED, is_secret_path};
 use airflow_kit_core::yaml::read_text_file;
 use airflow_kit_core::{Error, Node, NodeKind};
 
@@ -42,9 +43,12 @@ impl Schema {
         Ok(Schema { validator, json })
     }
 
-    /// Every violation of `values` (in document order of the schema's checks).
+    /// Every violation of `values` (in document order of the schema's checks). A message
+    /// about a value that is a secret, or holds one (a whole `extraSecrets` map), names its
+    /// type, never the value: these messages reach a terminal and the install's log.
     pub fn check(&self, values: &Node) -> Vec<Violation> {
         let instance = values.to_json();
+        let secrets = secret_texts(&instance);
         let mut violations: Vec<Violation> = self
             .validator
             .iter_errors(&instance)
@@ -62,7 +66,14 @@ impl Schema {
                     hint = type_hint(&instance, &path, &error.to_string());
                 }
                 let place = place_of(values, &path);
-                Violation { path, message: error.to_string(), place, hint }
+                let message = match secret_at(&instance, error.instance_path().as_str()) {
+                    Some(kind) => error.masked_with(format!("{REDACTED} (a secret {kind})")).to_string(),
+                    None => error.to_string(),
+                };
+                // A second net, by value: a secret copied to a path that is not named as one.
+                let message = scrub(&message, &secrets);
+                let hint = hint.map(|hint| scrub(&hint, &secrets));
+                Violation { path, message, place, hint }
             })
             .collect();
         violations.dedup_by(|a, b| a.path == b.path && a.message == b.message);
@@ -109,6 +120,89 @@ pub fn violations_error(violations: &[Violation], what: &str) -> Error {
     Error::bad_input(format!("{what} {count} schema error{plural}"))
         .with_detail(lines.join("\n"))
         .with_hint("fix each path listed above; `helm upgrade` would refuse these values too")
+}
+
+/// When the value at `pointer` is a secret or holds one, what kind of value it is (for the
+/// masked message); None when it can be shown.
+fn secret_at(instance: &serde_json::Value, pointer: &str) -> Option<&'static str> {
+    let value = instance.pointer(pointer)?;
+    let path: Vec<String> = pointer.split('/').skip(1).map(unescape_pointer).collect();
+    let mut path: Vec<&str> = path.iter().map(String::as_str).collect();
+    holds_secret(value, &mut path).then_some(match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "list",
+        serde_json::Value::Object(_) => "mapping",
+    })
+}
+
+fn holds_secret<'a>(value: &'a serde_json::Value, path: &mut Vec<&'a str>) -> bool {
+    if is_secret_path(path) {
+        return true;
+    }
+    match value {
+        serde_json::Value::Object(object) => object.iter().any(|(key, value)| {
+            path.push(key);
+            let found = holds_secret(value, path);
+            path.pop();
+            found
+        }),
+        // An item is named by its list's key: a list of passwords is secret as a whole.
+        serde_json::Value::Array(items) => items.iter().any(|item| holds_secret(item, path)),
+        _ => false,
+    }
+}
+
+/// The text of every secret value in the document, as a message could quote it (JSON text and
+/// raw), for [`scrub`]. Very short values are left out: masking `1` in a message would mask
+/// line numbers, and a secret that short is no secret.
+fn secret_texts(instance: &serde_json::Value) -> Vec<String> {
+    let mut texts = Vec::new();
+    collect_secret_texts(instance, &mut Vec::new(), false, &mut texts);
+    texts.retain(|text| text.chars().count() >= 4);
+    // Longest first, so a secret that contains another is masked whole.
+    texts.sort_by_key(|text| std::cmp::Reverse(text.len()));
+    texts.dedup();
+    texts
+}
+
+fn collect_secret_texts<'a>(
+    value: &'a serde_json::Value,
+    path: &mut Vec<&'a str>,
+    inside_secret: bool,
+    texts: &mut Vec<String>,
+) {
+    let secret = inside_secret || is_secret_path(path);
+    match value {
+        serde_json::Value::Object(object) => {
+            for (key, value) in object {
+                path.push(key);
+                collect_secret_texts(value, path, secret, texts);
+                path.pop();
+            }
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|item| collect_secret_texts(item, path, secret, texts));
+        }
+        serde_json::Value::String(text) if secret => {
+            texts.push(serde_json::Value::String(text.clone()).to_string());
+            texts.extend(text.lines().map(|line| line.trim().to_string()));
+        }
+        serde_json::Value::Number(number) if secret => texts.push(number.to_string()),
+        _ => {}
+    }
+}
+
+fn scrub(text: &str, secrets: &[String]) -> String {
+    let mut text = text.to_string();
+    for secret in secrets {
+        if text.contains(secret.as_str()) {
+            text = text.replace(secret.as_str(), REDACTED);
+        }
+    }
+    text
 }
 
 fn type_hint(instance: &serde_json::Value, path: &str, message: &str) -> Option<String> {

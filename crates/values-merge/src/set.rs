@@ -43,6 +43,10 @@ impl SetKind {
 const MAX_INDEX: i64 = 65536;
 const MAX_NESTED_NAME_LEVEL: usize = 30;
 
+/// What a document may nest, counting the top mapping as the first level: core's reader's
+/// limit, so that whatever `--set` builds can be read back.
+const MAX_DEPTH: usize = airflow_kit_core::yaml::MAX_DEPTH;
+
 /// Applies one `--set`-style argument to `data`, as Helm's ParseInto (and siblings) do.
 /// `read_file` turns a `--set-file` path into its content. Errors carry Helm's wording.
 pub fn apply(
@@ -61,22 +65,33 @@ pub fn apply(
         setting_start: 0,
         dropped: None,
         lone_backslash: None,
+        depth: 1,
     };
+    // A setting of a secret followed by one that fails is most often a secret with a `,` in
+    // it: what Helm's error would quote as a key is then the rest of the secret.
+    let mut secret_before: Option<String> = None;
     loop {
         parser.setting_start = parser.pos;
+        parser.depth = 1;
         match parser.key(data, 0, None) {
-            Ok(()) => continue,
+            Ok(()) => {
+                let key = parser.setting_key();
+                if secret_before.is_none() && names_a_secret(&key) {
+                    secret_before = Some(key);
+                }
+            }
             Err(Stop::End) => break,
-            Err(Stop::Failed(error)) => return Err(error),
+            Err(Stop::Failed(error)) => return Err(after_secret(error, secret_before.as_deref())),
         }
     }
     // Helm would have taken these without an error and lost them; checked after the whole
     // argument, so where Helm refuses it anyway its own error is the one shown.
     if let Some(key) = parser.dropped {
         let what = if key.is_empty() { "empty key before `=`".to_string() } else { format!("empty key in {key:?}") };
-        return Err(Error::bad_input(format!("{what}: Helm would drop this setting without a word")).with_hint(
+        let error = Error::bad_input(format!("{what}: Helm would drop this setting without a word")).with_hint(
             "name every key, as in `a.b=1` or `list[0]=x`; a leading, trailing or doubled `.`, or a `=` or `[` with nothing before it, leaves a key empty",
-        ));
+        );
+        return Err(after_secret(error, secret_before.as_deref()));
     }
     if let Some(key) = parser.lone_backslash {
         return Err(Error::bad_input(format!(
@@ -85,6 +100,22 @@ pub fn apply(
         .with_hint("a `\\` escapes the character after it; write `\\\\` for a backslash itself"));
     }
     Ok(())
+}
+
+/// True when a setting's key (`redis.password`, `extraSecrets.x.data`) is a secret's path.
+fn names_a_secret(key: &str) -> bool {
+    let path: Vec<&str> =
+        key.split(['.', '[', ']']).filter(|segment| !segment.is_empty() && !segment.starts_with('=')).collect();
+    airflow_kit_core::secrets::is_secret_path(&path)
+}
+
+/// An error in a setting that follows a secret's, without the text it would quote.
+fn after_secret(error: Error, secret: Option<&str>) -> Error {
+    let Some(secret) = secret else { return error };
+    Error::bad_input(format!(
+        "cannot read what follows the secret `{secret}` in this argument (not shown: it may be the rest of the secret)"
+    ))
+    .with_hint("a `,` ends a setting: write a comma inside a value as `\\,`, or pass the value with `--set-literal` or `--set-file`")
 }
 
 /// Why parsing stopped: the input ran out (Helm's io.EOF, not an error) or it failed.
@@ -109,6 +140,8 @@ struct Parser<'a> {
     dropped: Option<String>,
     /// The key text of a setting whose value ends with a lone `\`.
     lone_backslash: Option<String>,
+    /// How many collections deep the value being set sits (the top mapping is 1).
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -178,6 +211,25 @@ impl Parser<'_> {
         node
     }
 
+    /// One level deeper into the path (a `.` or a `[`). A path deeper than a values file may
+    /// be is refused here, before the parser recurses into it: 10,000 `[0]` overflowed the
+    /// stack, and even 300 wrote a cumulative file that every later run refused to read.
+    fn deeper(&mut self) -> Result<(), Stop> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(too_deep());
+        }
+        Ok(())
+    }
+
+    /// A value set where the path has led: together they must stay readable.
+    fn fits(&self, value: Node) -> Result<Node, Stop> {
+        if self.depth + airflow_kit_core::yaml::depth_of(&value) > MAX_DEPTH {
+            return Err(too_deep());
+        }
+        Ok(value)
+    }
+
     /// Reads one key and what follows it. `parent` names the map a `.` led into (`a` for
     /// `a.b=1`), None at the start of a setting.
     fn key(&mut self, data: &mut Mapping, nested_level: usize, parent: Option<&str>) -> Result<(), Stop> {
@@ -202,7 +254,9 @@ impl Parser<'_> {
                         _ => return Err(not_a(&key, "list")),
                     },
                 };
+                self.deeper()?;
                 let (list, result) = self.list_item(list, index, nested_level, &format!("{key}[{index}]"));
+                self.depth -= 1;
                 let list = self.node(Node::sequence(list));
                 self.set(data, &key, list);
                 result
@@ -227,7 +281,9 @@ impl Parser<'_> {
                         _ => return Err(not_a(&key, "map")),
                     },
                 };
+                self.deeper()?;
                 let result = self.key(&mut inner, level, Some(&key));
+                self.depth -= 1;
                 if result.is_ok() && inner.is_empty() {
                     return Err(fail(format!("key map {key:?} has no value")));
                 }
@@ -259,6 +315,7 @@ impl Parser<'_> {
                     return Ok(());
                 }
                 let value = self.json_value()?;
+                let value = self.fits(value)?;
                 let value = self.node(value);
                 self.set(data, key, value);
                 self.empty_value();
@@ -266,7 +323,8 @@ impl Parser<'_> {
             }
             _ => match self.value_list() {
                 ListResult::List(items) => {
-                    let list = self.node(Node::sequence(items));
+                    let list = self.fits(Node::sequence(items))?;
+                    let list = self.node(list);
                     self.set(data, key, list);
                     Ok(())
                 }
@@ -355,7 +413,7 @@ impl Parser<'_> {
                         ListResult::Failed(stop) => Err(stop),
                     }
                 };
-                match value {
+                match value.and_then(|value| self.fits(value)) {
                     Ok(value) => {
                         let value = self.node(value);
                         set_index(list, index, value)
@@ -375,8 +433,12 @@ impl Parser<'_> {
                     },
                     _ => Vec::new(),
                 };
+                if let Err(stop) = self.deeper() {
+                    return (list, Err(stop));
+                }
                 let (inner, result) =
                     self.list_item(current, next_index, nested_level, &format!("{name}[{next_index}]"));
+                self.depth -= 1;
                 if let Err(stop) = result {
                     return (list, Err(stop));
                 }
@@ -388,9 +450,13 @@ impl Parser<'_> {
                     Some(NodeKind::Mapping(mapping)) => mapping.clone(),
                     _ => Mapping::default(),
                 };
+                if let Err(stop) = self.deeper() {
+                    return (list, Err(stop));
+                }
                 if let Err(stop) = self.key(&mut inner, nested_level, Some(name)) {
                     return (list, Err(stop));
                 }
+                self.depth -= 1;
                 let inner = self.node(Node::new(NodeKind::Mapping(inner)));
                 set_index(list, index, inner)
             }
@@ -505,6 +571,15 @@ pub fn typed_value(text: &str) -> Node {
 /// A JSON value as a node that Helm reads back as the same value.
 fn json_node(value: &serde_json::Value) -> Node {
     airflow_kit_core::from_json(value)
+}
+
+fn too_deep() -> Stop {
+    fail_with_hint(
+        format!("this setting nests deeper than {MAX_DEPTH} levels of lists and maps"),
+        &format!(
+            "a values file may nest at most {MAX_DEPTH} levels, and no later run could read one deeper back; Helm limits an index to {MAX_INDEX} and a dotted name to {MAX_NESTED_NAME_LEVEL} levels, but not how many `[...]` follow each other"
+        ),
+    )
 }
 
 fn fail_with_hint(message: impl Into<String>, hint: &str) -> Stop {
@@ -631,5 +706,60 @@ mod tests {
         check(SetKind::Typed, "a=1,", json!({"a": 1}));
         check(SetKind::Typed, "a=,l[0]=", json!({"a": "", "l": [""]}));
         check(SetKind::Typed, "a]=1", json!({"a]": 1}));
+    }
+
+    /// 10,000 `[0]` overflowed the stack; 300 wrote a file no later run could read. What a
+    /// later run can read (256 levels with the top mapping) is the limit, refused up front.
+    #[test]
+    fn a_path_deeper_than_can_be_read_back_is_refused() {
+        // The parser recurses once per level, as Helm's does, and an unoptimized build takes
+        // more than a test thread's 2 MB for 256 levels: run with a main thread's 8 MB.
+        let thread = std::thread::Builder::new().stack_size(8 << 20).spawn(deep_paths).expect("spawn");
+        if let Err(panic) = thread.join() {
+            std::panic::resume_unwind(panic);
+        }
+    }
+
+    fn deep_paths() {
+        let nested = |levels: usize| format!("a{}=1", "[0]".repeat(levels));
+        let mut data = Mapping::default();
+        let read = |_: &str| Ok(String::new());
+        apply(SetKind::Typed, &nested(255), &mut data, &Arc::from("t"), &read).expect("255 lists under the top map");
+        assert_eq!(airflow_kit_core::yaml::depth_of(&Node::new(NodeKind::Mapping(data))), 256);
+        for levels in [256, 10_000] {
+            check_error(&nested(levels), "this setting nests deeper than 256 levels");
+        }
+        // Maps inside lists count the same, and so do the lists a value brings.
+        check_error(&format!("a{}.b=1", "[0]".repeat(255)), "deeper than 256 levels");
+        check_error(&format!("a{}={{x,y}}", "[0]".repeat(255)), "deeper than 256 levels");
+        let deep_json = format!("a{}={}1{}", "[0]".repeat(200), "[".repeat(100), "]".repeat(100));
+        let mut data = Mapping::default();
+        let error = apply(SetKind::Json, &deep_json, &mut data, &Arc::from("t"), &read).expect_err("too deep");
+        assert!(error.message.contains("deeper than 256 levels"), "{}", error.message);
+        // Each setting of an argument starts again from the top.
+        let two = format!("{},{}", nested(200), nested(200).replace('a', "b"));
+        check(SetKind::Typed, &two, {
+            let mut data = Mapping::default();
+            apply(SetKind::Typed, &two, &mut data, &Arc::from("t"), &read).expect("each is 201 deep");
+            Node::new(NodeKind::Mapping(data)).to_json()
+        });
+    }
+
+    /// `--set redis.password=pa,ss` fails on `ss`, which Helm's error quotes as a key: that is
+    /// the rest of the password.
+    #[test]
+    fn an_error_after_a_secret_does_not_quote_the_rest_of_it() {
+        for argument in ["redis.password=pa,ssword99", "fernetKey=abc,de.f", "extraSecrets.x.data=ab,cd[0]"] {
+            let mut data = Mapping::default();
+            let read = |_: &str| Ok(String::new());
+            let error = apply(SetKind::Typed, argument, &mut data, &Arc::from("t"), &read).expect_err(argument);
+            assert!(error.message.starts_with("cannot read what follows the secret `"), "{}", error.message);
+            let shown = format!("{} {}", error.message, error.hint.unwrap_or_default());
+            for part in ["ssword99", "de.f", "cd[0]"] {
+                assert!(!shown.contains(part), "{shown}");
+            }
+        }
+        // Not after a secret: Helm's own error, quoting the key.
+        check_error("workers.replicas=2,oops", "key \"oops\" has no value");
     }
 }

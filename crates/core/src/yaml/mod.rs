@@ -16,7 +16,7 @@ use crate::error::Error;
 
 pub use emit::{emit_document, emit_entry, plain_is_safe};
 pub use leaves::{Leaf, dotted, leaves};
-pub use parse::parse_document;
+pub use parse::{MAX_DEPTH, depth_of, parse_document};
 pub use resolve::{Resolved, resolve_plain};
 
 /// A position in a source: line and column count from 1; `index` is the character offset.
@@ -260,9 +260,29 @@ impl Node {
         resolve::to_json(self)
     }
 
-    /// True when Helm would read both nodes as the same value.
+    /// True when Helm would read both nodes as the same value: what `to_json` of each would
+    /// compare, walked side by side, so a large document is not copied into JSON twice.
     pub fn same_meaning(&self, other: &Node) -> bool {
-        self.to_json() == other.to_json()
+        match (&self.kind, &other.kind) {
+            (NodeKind::Scalar(a), NodeKind::Scalar(b)) => {
+                match (resolve::resolve_scalar(a), resolve::resolve_scalar(b)) {
+                    // The common case, without copying either string.
+                    (Resolved::Str, Resolved::Str) => a.text == b.text,
+                    _ => resolve::scalar_json(a) == resolve::scalar_json(b),
+                }
+            }
+            (NodeKind::Sequence(a), NodeKind::Sequence(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.same_meaning(b))
+            }
+            // As JSON objects compare: the same keys with the same values, in any order.
+            (NodeKind::Mapping(a), NodeKind::Mapping(b)) => {
+                a.len() == b.len()
+                    && a.entries
+                        .iter()
+                        .all(|(key, entry)| b.get(key).is_some_and(|value| entry.value.same_meaning(value)))
+            }
+            _ => false,
+        }
     }
 
     /// Gives every node of this tree the source name (used for `--explain`).

@@ -82,20 +82,26 @@ pub fn helm_key(scalar: &Scalar) -> Option<String> {
     }
 }
 
+/// A scalar as JSON, resolved as Helm resolves it.
+pub fn scalar_json(scalar: &Scalar) -> serde_json::Value {
+    use serde_json::Value;
+    match resolve_scalar(scalar) {
+        Resolved::Null => Value::Null,
+        Resolved::Bool(value) => Value::Bool(value),
+        Resolved::Int(value) => Value::from(value),
+        Resolved::Uint(value) => Value::from(value),
+        Resolved::Float(value) => serde_json::Number::from_f64(value)
+            .map(Value::Number)
+            .unwrap_or_else(|| Value::String(format_key_float(value))),
+        Resolved::Str => Value::String(scalar.text.clone()),
+    }
+}
+
 /// The node as JSON, resolved as Helm resolves it.
 pub fn to_json(node: &Node) -> serde_json::Value {
     use serde_json::Value;
     match &node.kind {
-        NodeKind::Scalar(scalar) => match resolve_scalar(scalar) {
-            Resolved::Null => Value::Null,
-            Resolved::Bool(value) => Value::Bool(value),
-            Resolved::Int(value) => Value::from(value),
-            Resolved::Uint(value) => Value::from(value),
-            Resolved::Float(value) => serde_json::Number::from_f64(value)
-                .map(Value::Number)
-                .unwrap_or_else(|| Value::String(format_key_float(value))),
-            Resolved::Str => Value::String(scalar.text.clone()),
-        },
+        NodeKind::Scalar(scalar) => scalar_json(scalar),
         NodeKind::Sequence(items) => Value::Array(items.iter().map(to_json).collect()),
         NodeKind::Mapping(mapping) => {
             Value::Object(mapping.entries.iter().map(|(key, entry)| (key.clone(), to_json(&entry.value))).collect())
