@@ -377,6 +377,12 @@ fn an_interrupted_install_leaves_no_secret_behind() {
             .collect()
     };
     assert_eq!(scratch(&dir.path().join("state")).len(), 1, "the run's private directory exists while it runs");
+    // A second run on the same state directory meanwhile is refused, naming the first.
+    let second = run_command(install_command(dir.path(), &server, &head, &[]), None);
+    second
+        .expect_code(4)
+        .expect_stderr_contains("is locked by process")
+        .expect_stderr_contains(&child.id().to_string());
     let started = Instant::now();
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
@@ -387,4 +393,39 @@ fn an_interrupted_install_leaves_no_secret_behind() {
     assert!(std::fs::read_to_string(&log).expect("log").contains("signal: TERM"), "helm never got the signal");
     assert!(scratch(&dir.path().join("state")).is_empty(), "scratch files survived the signal");
     assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
+}
+
+/// SIGKILL cannot be caught: the killed run's private directory stays, and the next run (which
+/// holds the state lock, so nobody else's files are in question) removes it.
+#[test]
+fn the_next_run_sweeps_what_a_killed_run_left() {
+    use std::time::{Duration, Instant};
+    let Some(server) = Sshd::start("the_next_run_sweeps_what_a_killed_run_left") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let head = server.head_commit();
+    install(dir.path(), &server, &head).expect_code(1);
+    server.authorize(&std::fs::read_to_string(dir.path().join("state/keys/airflow_deploy_key.pub")).expect("key"));
+    let mut command = install_command(dir.path(), &server, &head, &["--key-as", "manifest"]);
+    command.env("STANDIN_UPGRADE_SLEEP", "60").stdin(std::process::Stdio::null());
+    command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let mut child = command.spawn().expect("install starts");
+    let log = dir.path().join("argv.log");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !std::fs::read_to_string(&log).unwrap_or_default().contains("upgrade: started") {
+        assert!(Instant::now() < deadline, "the upgrade never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    let left = |state: &Path| {
+        std::fs::read_dir(state)
+            .expect("state")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".run-"))
+            .count()
+    };
+    assert_eq!(left(&dir.path().join("state")), 1, "SIGKILL leaves the private directory");
+    let next = install(dir.path(), &server, &head);
+    next.expect_success().expect_stderr_contains("left by an earlier run that was killed");
+    assert_eq!(left(&dir.path().join("state")), 0, "the next run swept it");
 }

@@ -54,6 +54,8 @@ fn run_adopt(command: &AdoptCommand) -> Result<(), Error> {
     install::interrupt::install()?;
     let settings = install::AdoptSettings::from_args(&command.args);
     airflow_kit_core::fs::create_private_dir(&settings.state_dir, 0o700)?;
+    let _lock = install::run::lock_state(&settings.state_dir)?;
+    install::run::sweep_stale_scratch(&settings.state_dir);
     let work = tempfile::Builder::new().prefix(".run-").tempdir_in(&settings.state_dir).map_err(|error| {
         Error::external(format!("cannot make a private directory in `{}`: {error}", settings.state_dir.display()))
     })?;

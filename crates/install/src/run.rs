@@ -48,6 +48,9 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
 
     progress.at(Step::Preflight)?;
     prepare_state_dir(&settings.state_dir)?;
+    // One run at a time on a state directory, for the whole run; another one is named.
+    let _lock = lock_state(&settings.state_dir)?;
+    sweep_stale_scratch(&settings.state_dir);
     check_state_trusted(settings)?;
     check_key_type(settings)?;
     // The run's private scratch (known_hosts for the check, the credentials file, an
@@ -489,6 +492,35 @@ fn write_credentials_manifest(path: &Path, namespace: &str, user: &str, token_fi
         defaults::CREDENTIALS_SECRET_NAME
     );
     airflow_kit_core::fs::write_atomic(path, text.as_bytes(), 0o600)
+}
+
+/// The state directory's lock (`.lock` inside it), held until the run ends however it ends.
+/// A second run refuses (exit 4) and names the process that holds it.
+pub fn lock_state(state_dir: &Path) -> Result<airflow_kit_core::lock::Guard, Error> {
+    airflow_kit_core::lock::exclusive(&state_dir.join(".lock"), false).map_err(|error| {
+        let hint = "another `cargo xtask install`, `adopt` or `rotate` is using this state directory; let it finish (or stop it), then run again";
+        Error { hint: Some(hint.into()), ..error }
+    })
+}
+
+/// What a run killed with SIGKILL may have left (its private directory, a half-written temp
+/// file of an atomic write): ours by name, and nobody else's, since the caller holds the lock.
+pub fn sweep_stale_scratch(state_dir: &Path) {
+    for dir in [state_dir.to_path_buf(), state_dir.join("keys")] {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            let ours = name.starts_with(".run-") || (name.starts_with('.') && name.contains(".tmp-"));
+            if !ours {
+                continue;
+            }
+            let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+            if removed.is_ok() {
+                say(&format!("removed `{}`, left by an earlier run that was killed", path.display()));
+            }
+        }
+    }
 }
 
 /// Everything the run will read from the state directory is the caller's own and private,
