@@ -115,8 +115,11 @@ fn a_private_https_repository_takes_a_token_from_a_file_and_refuses_a_wrong_one(
     let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("state"))
         .expect("state")
         .filter_map(|entry| entry.ok().map(|e| e.file_name()))
+        .filter(|name| name != ".lock")
         .collect();
     assert!(leftovers.is_empty(), "the run left files in the state directory (a credentials file?): {leftovers:?}");
+    let lock = std::fs::read(dir.path().join("state/.lock")).expect("the state lock");
+    assert!(lock.is_empty(), "the lock names no holder once the runs are over");
 }
 
 /// The install's own errors: core's exit codes (2 for bad input), a hint, and never a Rust
