@@ -235,3 +235,22 @@ fn a_set_path_is_refused_when_no_later_run_could_read_it_back() {
         assert_eq!(std::fs::read_to_string(&cumulative).expect("read"), before);
     }
 }
+
+/// A cumulative file others can change, or that another user owns, is not merged into
+/// (issue 11 item 2): exit 4 with the fix, and the file is left exactly as it was.
+#[test]
+fn a_cumulative_file_others_can_change_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let values = dir.path().join("values.yaml");
+    std::fs::write(&values, "a: 1\n").expect("values");
+    std::fs::set_permissions(&values, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let run = run_tool("values-merge", &["--in-place", "values.yaml", "--set", "b=2"], None, dir.path());
+    run.expect_code(4).expect_stderr_contains("writable by other users").expect_stderr_contains("chmod 644");
+    assert_eq!(std::fs::read_to_string(&values).expect("values"), "a: 1\n");
+    assert_eq!(mode(&values), 0o666);
+    std::fs::set_permissions(&values, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    std::os::unix::fs::chown(&values, Some(65534), None).expect("chown to nobody (the tests run as root)");
+    let planted = run_tool("values-merge", &["--in-place", "values.yaml", "--set", "b=2"], None, dir.path());
+    planted.expect_code(4).expect_stderr_contains("belongs to another user");
+    assert_eq!(std::fs::read_to_string(&values).expect("values"), "a: 1\n");
+}

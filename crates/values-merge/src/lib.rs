@@ -175,6 +175,9 @@ pub fn run(
     let in_place = match &config.output {
         Output::InPlace(path) => {
             let target = follow_link(path)?;
+            // A cumulative file another user owns or can change is not merged into: what it
+            // holds would be deployed.
+            airflow_kit_core::fs::check_trusted(&target, false)?;
             let lock_path = airflow_kit_core::lock::beside(&target);
             _lock = Some(airflow_kit_core::lock::exclusive_or_wait(&lock_path, true, &mut |holder| {
                 note(&format!("waiting for {holder}, which is writing `{}`", path.display()))
