@@ -23,7 +23,7 @@ pub fn run(bench: &Bench) -> anyhow::Result<()> {
     let values = bench.scratch.join("helm-run-values.yaml");
     bench.shell.write_file(
         &values,
-        "executor: KubernetesExecutor\ndags:\n  gitSync:\n    enabled: true\n    repo: git@github.com:me/dags.git\n",
+        "executor: KubernetesExecutor\ndags:\n  gitSync:\n    enabled: true\n    repo: git@github.com:me/dags.git\n    knownHosts: |\n      github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n",
     )?;
     let ours = bench.bin.join("helm-run");
     let (helm, chart, values, ours) = (
