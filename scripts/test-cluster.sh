@@ -429,7 +429,10 @@ start_kwok() {
         find "$stages/$dir" -maxdepth 1 -name '*.yaml' ! -name kustomization.yaml -exec \
             "$(kubectl_bin)" --kubeconfig "$kubeconfig" apply -f {} \; >/dev/null
     done
-    start kwok "$kwok_dir/kwok" \
+    write_exec_shims
+    # kwok runs a mapped `kubectl exec` as a local command found on its own PATH: the shims
+    # first on it serve pod paths from a directory a test names (see write_exec_shims).
+    PATH="$state/exec-shims:$PATH" start kwok "$kwok_dir/kwok" \
         --kubeconfig="$kubeconfig" \
         --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
         --node-ip=127.0.0.1 --node-port="$kubelet_port" \
@@ -437,6 +440,40 @@ start_kwok() {
         --tls-cert-file="$pki/kubelet.crt" --tls-private-key-file="$pki/kubelet.key" \
         --cidr=10.244.0.1/16 \
         --enable-crds=Stage,Attach,ClusterAttach,Exec,ClusterExec,Logs,ClusterLogs,PortForward,ClusterPortForward,ResourceUsage,ClusterResourceUsage,Metric
+}
+
+# `kubectl exec` into a kwok pod runs, on this machine, the command a kwok Exec (or ClusterExec)
+# object maps for that pod and container, with the environment it names. A test that sets
+# AIRFLOW_KIT_POD_ROOT=<dir> there gets these shims: every absolute path argument is read under
+# <dir> (so `readlink /opt/airflow/dags/repo` reads <dir>/opt/airflow/dags/repo), and <dir> is
+# cut from the start of each line they print, so answers read as they would inside the pod.
+# Without the variable a shim is the real program.
+write_exec_shims() {
+    local shims="$state/exec-shims" name
+    mkdir -p "$shims"
+    cat >"$shims/pod-root-shim" <<'SHIM'
+#!/usr/bin/env bash
+name=${0##*/}
+shims=$(cd "$(dirname "$0")" && pwd)
+real_path=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v -x -F "$shims" | paste -sd: -)
+real=$(PATH=$real_path command -v "$name") || { echo "$name: not found" >&2; exit 127; }
+root=${AIRFLOW_KIT_POD_ROOT:-}
+[ -n "$root" ] || exec "$real" "$@"
+root=${root%/}
+args=()
+for arg in "$@"; do
+    case "$arg" in
+        /*) args+=("$root$arg") ;;
+        *) args+=("$arg") ;;
+    esac
+done
+"$real" "${args[@]}" | sed "s|^$root/|/|"
+exit "${PIPESTATUS[0]}"
+SHIM
+    chmod 755 "$shims/pod-root-shim"
+    for name in readlink find ls cat test stat; do
+        ln -sf pod-root-shim "$shims/$name"
+    done
 }
 
 # The claims the chart makes (worker logs, triggerer, redis) have no provisioner here: for each

@@ -161,6 +161,40 @@ impl Namespace {
     }
 }
 
+impl Namespace {
+    /// Makes `kubectl exec` into `pod` (any of `containers`) answer from `root`: kwok runs the
+    /// command on this machine with AIRFLOW_KIT_POD_ROOT=`root`, and the shims
+    /// scripts/test-cluster.sh puts first on kwok's PATH (readlink, find, ls, cat, test, stat)
+    /// read every absolute path under `root`. A kwok `Exec` object in this namespace, so it
+    /// goes with the namespace.
+    #[track_caller]
+    pub fn map_exec(&self, pod: &str, containers: &[&str], root: &Path) {
+        let exec = serde_json::json!({
+            "apiVersion": "kwok.x-k8s.io/v1alpha1",
+            "kind": "Exec",
+            "metadata": {"name": pod, "namespace": self.name},
+            "spec": {"execs": [{
+                "containers": containers,
+                "local": {"envs": [{"name": "AIRFLOW_KIT_POD_ROOT", "value": root.display().to_string()}]},
+            }]},
+        });
+        let mut child = self
+            .cluster
+            .kubectl()
+            .args(["apply", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot run kubectl: {error}"));
+        if let Some(mut stdin) = child.stdin.take() {
+            std::io::Write::write_all(&mut stdin, exec.to_string().as_bytes()).expect("kubectl stdin");
+        }
+        let output = child.wait_with_output().expect("kubectl apply");
+        assert!(output.status.success(), "kubectl apply Exec {pod}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+}
+
 impl Drop for Namespace {
     fn drop(&mut self) {
         let _ = self
@@ -173,13 +207,14 @@ impl Drop for Namespace {
     }
 }
 
-/// A DNS label (`[a-z0-9-]`, at most 63, starting with a letter) unique to this test run:
-/// the test's own name (its last path segment) and a suffix from the pid and the clock.
+/// A DNS label (`[a-z0-9-]`, starting with a letter) unique to this test run: the test's own
+/// name (its last path segment, cut to 24) and a suffix from the pid and the clock. At most 37
+/// long: the install refuses a namespace longer than 53, and names made from it must fit too.
 pub fn namespace_name(test: &str, pid: u32, nanos: u128) -> String {
     let base = test.rsplit("::").next().unwrap_or(test);
     let mut name: String =
         base.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
-    name.truncate(44);
+    name.truncate(24);
     let name = name.trim_matches('-');
     let suffix = format!("{:x}", (u128::from(pid) << 40) ^ nanos);
     let suffix = &suffix[suffix.len().saturating_sub(10)..];
@@ -261,7 +296,7 @@ mod tests {
         let name = namespace_name("real_cluster::helm3_Installs_the_chart", 4242, 123_456_789);
         assert!(name.starts_with("t-helm3-installs-the-chart-"), "{name}");
         let long = namespace_name(&"x_".repeat(80), u32::MAX, u128::MAX);
-        assert!(long.len() <= 63, "{long} is {} long", long.len());
+        assert!(long.len() <= 37, "{long} is {} long", long.len());
         for name in [name, long] {
             assert!(name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{name}");
             assert!(!name.ends_with('-') && !name.contains("--"), "{name}");

@@ -4,11 +4,14 @@
 //! readiness are the real API's, not a stand-in's.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
-use airflow_kit_tests::bins::{Run, run_command, shared_dir};
+use airflow_kit_tests::bins::{Run, bin_dir, files_under, run_command, shared_dir, xtask_bin};
 use airflow_kit_tests::cluster::{Namespace, TestCluster};
+use airflow_kit_tests::git_repo::isolated_git;
 use airflow_kit_tests::helm::helm_command;
+use airflow_kit_tests::sshd::Sshd;
 use airflow_kit_tests::tools::{Tool, require_tool};
 
 /// The Airflow 3 chart, with its vendored postgresql subchart in `charts/`.
@@ -130,4 +133,117 @@ fn helm3_installs_the_real_chart_on_the_real_api() {
 #[test]
 fn helm4_installs_the_real_chart_on_the_real_api() {
     helm_installs_the_real_chart(Tool::Helm4, "helm4_installs_the_real_chart_on_the_real_api");
+}
+
+/// A PATH directory whose only `kubectl` is the real one (the install finds it on PATH).
+fn kubectl_on_path(dir: &Path, cluster: &TestCluster) -> PathBuf {
+    let bin = dir.join("path-bin");
+    if !bin.join("kubectl").exists() {
+        std::fs::create_dir_all(&bin).expect("bin dir");
+        std::os::unix::fs::symlink(cluster.kubectl_path(), bin.join("kubectl")).expect("kubectl link");
+    }
+    bin
+}
+
+/// `cargo xtask install` (not dry) of the real 1.20.0 chart with `helm` into `ns`.
+fn xtask_install(dir: &Path, server: &Sshd, helm: &Path, cluster: &TestCluster, ns: &Namespace) -> Run {
+    let bin = kubectl_on_path(dir, cluster);
+    let mut command = Command::new(xtask_bin());
+    command.current_dir(dir).args(["install", "--yes", "--bin-dir"]).arg(bin_dir());
+    command.args(["--repo", &server.repo_url(), "--branch", "main", "--sub-path", "dags", "--state-dir", "state"]);
+    command.arg("--chart").arg(chart_1_20()).arg("--helm").arg(helm);
+    command.arg("--kubeconfig").arg(cluster.kubeconfig()).args(["--namespace", &ns.name, "--timeout", "5m"]);
+    for fingerprint in server.host_fingerprints() {
+        command.args(["--expect-fingerprint", &fingerprint]);
+    }
+    command
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+        .env_remove("KUBECONFIG");
+    run_command(command, None)
+}
+
+/// What git-sync v4 leaves in the DAGs volume after syncing `commit` (`--root` is the volume,
+/// `--link=repo`): a checkout at `.worktrees/<commit>` and `repo` linking to it, laid out under
+/// `root` at the path the chart mounts the volume in Airflow's containers. (git-sync itself is
+/// not built here: the module proxy does not serve it.)
+fn git_sync_v4_layout(root: &Path, repo: &Path, commit: &str) {
+    let dags = root.join("opt/airflow/dags");
+    let worktree = dags.join(".worktrees").join(commit);
+    std::fs::create_dir_all(dags.join(".worktrees")).expect("dags dir");
+    let git = require_tool(Tool::Git, "git_sync_v4_layout").expect("git");
+    let status = isolated_git(&git).args(["clone", "--quiet", "--no-checkout"]).arg(repo).arg(&worktree).status();
+    assert!(status.is_ok_and(|s| s.success()), "git clone");
+    let status = isolated_git(&git).arg("-C").arg(&worktree).args(["checkout", "--quiet", commit]).status();
+    assert!(status.is_ok_and(|s| s.success()), "git checkout {commit}");
+    std::os::unix::fs::symlink(format!(".worktrees/{commit}"), dags.join("repo")).expect("repo link");
+}
+
+#[test]
+fn xtask_install_with_helm3_deploys_the_real_chart_on_the_real_api() {
+    xtask_install_deploys_the_real_chart(
+        Tool::Helm3,
+        "xtask_install_with_helm3_deploys_the_real_chart_on_the_real_api",
+    );
+}
+
+#[test]
+fn xtask_install_with_helm4_deploys_the_real_chart_on_the_real_api() {
+    xtask_install_deploys_the_real_chart(
+        Tool::Helm4,
+        "xtask_install_with_helm4_deploys_the_real_chart_on_the_real_api",
+    );
+}
+
+fn xtask_install_deploys_the_real_chart(tool: Tool, test: &str) {
+    let Some(helm) = require_tool(tool, test) else { return };
+    let Some(server) = Sshd::start(test) else { return };
+    let Some(cluster) = TestCluster::shared(test) else { return };
+    let ns = cluster.namespace(test);
+    let dir = tempfile::tempdir().expect("temp dir");
+    // `pod-inspect dags` looks into the worker: its exec answers from git-sync's layout of head.
+    let head = server.head_commit();
+    let pod_root = dir.path().join("worker-root");
+    git_sync_v4_layout(&pod_root, &server.repo_path, &head);
+    ns.map_exec("airflow-worker-0", &["worker"], &pod_root);
+
+    // The first run makes the deploy key and stops until the server accepts it.
+    xtask_install(dir.path(), &server, &helm, cluster, &ns).expect_code(1).expect_stderr_contains("not registered");
+    let public = std::fs::read_to_string(dir.path().join("state/keys/airflow_deploy_key.pub")).expect("public key");
+    server.authorize(&public);
+
+    let run = xtask_install(dir.path(), &server, &helm, cluster, &ns);
+    run.expect_stderr_contains("[9/10] helm upgrade").expect_stderr_contains("[10/10] wait for the pods");
+    let home = tempfile::tempdir().expect("temp dir");
+    assert_eq!(release_status(&helm, home.path(), cluster, &ns), "deployed");
+    let reasons = event_reasons(&ns, "Job", "airflow-run-airflow-migrations");
+    assert!(reasons.iter().any(|r| r == "Completed"), "the migration Job did not complete: events {reasons:?}");
+    run.expect_success().expect_stderr_contains("is healthy");
+    run.expect_stderr_contains(&format!("`main` is at {head}")).expect_stderr_contains("git-sync has the same commit");
+
+    // The Secrets the release holds are the ones the state directory pinned: a second run
+    // leaves the state directory and the Secrets' data as they were.
+    let state = dir.path().join("state");
+    let before = (files_under(&state), secret_data(&ns));
+    let names: Vec<&str> = before.1.iter().map(|(name, _)| name.as_str()).collect();
+    for secret in ["airflow-fernet-key", "airflow-redis-password", "airflow-metadata"] {
+        assert!(names.contains(&secret), "no Secret {secret} among {names:?}");
+    }
+    let again = xtask_install(dir.path(), &server, &helm, cluster, &ns);
+    again.expect_success().expect_stderr_contains("git-sync has the same commit");
+    assert!(before == (files_under(&state), secret_data(&ns)), "a second install changed the state or the Secrets");
+}
+
+/// Each Secret's data in the namespace, except Helm's own release records (a second upgrade
+/// adds a revision).
+fn secret_data(ns: &Namespace) -> Vec<(String, serde_json::Value)> {
+    let secrets = ns.json(&["get", "secrets"]);
+    let mut data: Vec<(String, serde_json::Value)> = secrets["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|secret| secret["type"] != "helm.sh/release.v1")
+        .map(|secret| (secret["metadata"]["name"].as_str().unwrap_or_default().to_string(), secret["data"].clone()))
+        .collect();
+    data.sort_by(|a, b| a.0.cmp(&b.0));
+    data
 }
