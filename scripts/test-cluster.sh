@@ -476,25 +476,52 @@ SHIM
     done
 }
 
-# The claims the chart makes (worker logs, triggerer, redis) have no provisioner here: for each
-# pending claim this loop creates a PersistentVolume bound to it in advance (claimRef), and
-# deletes the ones it made once their claim is gone.
+# The claims the chart makes (worker logs, triggerer, redis, postgresql) have no provisioner
+# here: this loop watches the claims and, for each pending one, creates a PersistentVolume bound
+# to it in advance (claimRef, named after the claim's uid); when the claim is deleted, so is its
+# volume. Event-driven (a kubectl watch), so an idle cluster costs nothing here.
 pv_binder_loop() {
+    local kubectl
+    kubectl=$(kubectl_bin)
     while true; do
-        kc get pvc -A -o json 2>/dev/null | python3 -c '
-import json, sys
-for c in json.load(sys.stdin)["items"]:
-    if c.get("status", {}).get("phase") == "Pending" and not c["spec"].get("volumeName"):
-        m = c["metadata"]
-        print(m["namespace"], m["name"], m["uid"], c["spec"]["resources"]["requests"].get("storage", "1Gi"),
-              ",".join(c["spec"].get("accessModes") or ["ReadWriteOnce"]), c["spec"].get("storageClassName") or "")
-' | while read -r ns name uid size modes class; do
-            local pv="pv-${uid}"
-            printf '%s\n' "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolume\",\"metadata\":{\"name\":\"$pv\",\"labels\":{\"airflow-kit.test/bound-by\":\"test-cluster\"}},\"spec\":{\"capacity\":{\"storage\":\"$size\"},\"accessModes\":[\"${modes//,/\",\"}\"],\"persistentVolumeReclaimPolicy\":\"Delete\",\"storageClassName\":\"$class\",\"hostPath\":{\"path\":\"/nonexistent/kwok/$pv\"},\"claimRef\":{\"namespace\":\"$ns\",\"name\":\"$name\",\"uid\":\"$uid\"}}}" |
-                kc create -f - >/dev/null 2>&1 || true
-        done
-        kc delete pv -l airflow-kit.test/bound-by=test-cluster --field-selector=status.phase=Released --wait=false >/dev/null 2>&1 || true
-        kc delete pv -l airflow-kit.test/bound-by=test-cluster --field-selector=status.phase=Failed --wait=false >/dev/null 2>&1 || true
+        "$kubectl" --kubeconfig "$kubeconfig" get pvc -A --watch --output-watch-events -o json 2>/dev/null |
+            python3 -u -c '
+import json, subprocess, sys
+kubectl = sys.argv[1:]
+def run(args, stdin=None):
+    subprocess.run(kubectl + args, input=stdin, text=True, capture_output=True)
+decoder, buffer = json.JSONDecoder(), ""
+for line in sys.stdin:
+    buffer += line
+    while True:
+        buffer = buffer.lstrip()
+        try:
+            event, end = decoder.raw_decode(buffer)
+        except ValueError:
+            break
+        buffer = buffer[end:]
+        claim = event.get("object") or {}
+        meta, spec = claim.get("metadata") or {}, claim.get("spec") or {}
+        if "uid" not in meta:
+            continue
+        pv = "pv-" + meta["uid"]
+        if event.get("type") == "DELETED":
+            run(["delete", "pv", pv, "--ignore-not-found", "--wait=false"])
+        elif (claim.get("status") or {}).get("phase") == "Pending" and not spec.get("volumeName"):
+            run(["create", "-f", "-"], json.dumps({
+                "apiVersion": "v1", "kind": "PersistentVolume",
+                "metadata": {"name": pv, "labels": {"airflow-kit.test/bound-by": "test-cluster"}},
+                "spec": {
+                    "capacity": {"storage": ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")},
+                    "accessModes": spec.get("accessModes") or ["ReadWriteOnce"],
+                    "persistentVolumeReclaimPolicy": "Retain",
+                    "storageClassName": spec.get("storageClassName") or "",
+                    "volumeMode": spec.get("volumeMode") or "Filesystem",
+                    "hostPath": {"path": "/nonexistent/kwok/" + pv},
+                    "claimRef": {"namespace": meta["namespace"], "name": meta["name"], "uid": meta["uid"]},
+                },
+            }))
+' "$kubectl" --kubeconfig "$kubeconfig" --request-timeout=30s
         sleep 1
     done
 }
