@@ -371,7 +371,7 @@ up() {
         --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
         --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
         --client-ca-file="$pki/ca.crt" \
-        --service-cluster-ip-range=10.0.0.0/24 \
+        --service-cluster-ip-range=10.0.0.0/16 \
         --service-node-port-range=30000-32767 \
         --service-account-issuer=https://kubernetes.default.svc.cluster.local \
         --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \

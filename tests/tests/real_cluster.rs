@@ -14,11 +14,21 @@ use airflow_kit_tests::helm::helm_command;
 use airflow_kit_tests::sshd::Sshd;
 use airflow_kit_tests::tools::{Tool, require_tool};
 
-/// The Airflow 3 chart, with its vendored postgresql subchart in `charts/`.
-fn chart_1_20() -> PathBuf {
-    let chart = shared_dir().join("airflow-chart/1.20.0");
-    assert!(chart.join("charts/postgresql").is_dir(), "the 1.20.0 chart's postgresql subchart is vendored");
+/// A real chart of ../shared: 1.20.0 (Airflow 3) or 1.15.0 (Airflow 2), each with its
+/// postgresql subchart vendored in `charts/` (redis is the chart's own template).
+fn chart(version: &str) -> PathBuf {
+    let chart = shared_dir().join("airflow-chart").join(version);
+    assert!(chart.join("charts/postgresql").is_dir(), "the {version} chart's postgresql subchart is vendored");
     chart
+}
+
+/// The components each chart line deploys by default (the UI is the api-server from Airflow 3).
+fn components(version: &str) -> &'static [&'static str] {
+    if version.starts_with("1.15") {
+        &["scheduler", "webserver", "triggerer", "worker", "redis", "postgresql"]
+    } else {
+        &["scheduler", "api-server", "dag-processor", "triggerer", "worker", "redis", "postgresql"]
+    }
 }
 
 /// `helm upgrade --install airflow <chart> --wait` in the namespace, with Helm's own dirs in `home`.
@@ -79,12 +89,12 @@ fn pod_readiness(ns: &Namespace) -> Vec<(String, bool)> {
         .collect()
 }
 
-fn helm_installs_the_real_chart(tool: Tool, test: &str) {
+fn helm_installs_the_real_chart(tool: Tool, version: &str, test: &str) {
     let Some(helm) = require_tool(tool, test) else { return };
     let Some(cluster) = TestCluster::shared(test) else { return };
     let ns = cluster.namespace(test);
     let home = tempfile::tempdir().expect("temp dir");
-    let chart = chart_1_20();
+    let chart = chart(version);
 
     let run = helm_install(&helm, home.path(), cluster, &ns, &chart);
     run.expect_success();
@@ -120,19 +130,24 @@ fn helm_installs_the_real_chart(tool: Tool, test: &str) {
         let pods = pod_readiness(&ns);
         (!pods.is_empty() && pods.iter().all(|(_, ready)| *ready)).then_some(pods)
     });
-    for component in ["scheduler", "api-server", "triggerer", "worker", "redis", "postgresql"] {
+    for component in components(version) {
         assert!(pods.iter().any(|(name, _)| name.contains(component)), "no {component} pod among {pods:?}");
     }
 }
 
 #[test]
 fn helm3_installs_the_real_chart_on_the_real_api() {
-    helm_installs_the_real_chart(Tool::Helm3, "helm3_installs_the_real_chart_on_the_real_api");
+    helm_installs_the_real_chart(Tool::Helm3, "1.20.0", "helm3_installs_the_real_chart_on_the_real_api");
 }
 
 #[test]
 fn helm4_installs_the_real_chart_on_the_real_api() {
-    helm_installs_the_real_chart(Tool::Helm4, "helm4_installs_the_real_chart_on_the_real_api");
+    helm_installs_the_real_chart(Tool::Helm4, "1.20.0", "helm4_installs_the_real_chart_on_the_real_api");
+}
+
+#[test]
+fn helm3_installs_the_real_airflow_2_chart_on_the_real_api() {
+    helm_installs_the_real_chart(Tool::Helm3, "1.15.0", "helm3_installs_the_real_airflow_2_chart_on_the_real_api");
 }
 
 /// A PATH directory whose only `kubectl` is the real one (the install finds it on PATH).
@@ -145,13 +160,13 @@ fn kubectl_on_path(dir: &Path, cluster: &TestCluster) -> PathBuf {
     bin
 }
 
-/// `cargo xtask install` (not dry) of the real 1.20.0 chart with `helm` into `ns`.
-fn xtask_install(dir: &Path, server: &Sshd, helm: &Path, cluster: &TestCluster, ns: &Namespace) -> Run {
+/// `cargo xtask install` (not dry) of a real chart with `helm` into `ns`.
+fn xtask_install(dir: &Path, server: &Sshd, helm: &Path, version: &str, cluster: &TestCluster, ns: &Namespace) -> Run {
     let bin = kubectl_on_path(dir, cluster);
     let mut command = Command::new(xtask_bin());
     command.current_dir(dir).args(["install", "--yes", "--bin-dir"]).arg(bin_dir());
     command.args(["--repo", &server.repo_url(), "--branch", "main", "--sub-path", "dags", "--state-dir", "state"]);
-    command.arg("--chart").arg(chart_1_20()).arg("--helm").arg(helm);
+    command.arg("--chart").arg(chart(version)).arg("--helm").arg(helm);
     command.arg("--kubeconfig").arg(cluster.kubeconfig()).args(["--namespace", &ns.name, "--timeout", "5m"]);
     for fingerprint in server.host_fingerprints() {
         command.args(["--expect-fingerprint", &fingerprint]);
@@ -180,21 +195,23 @@ fn git_sync_v4_layout(root: &Path, repo: &Path, commit: &str) {
 
 #[test]
 fn xtask_install_with_helm3_deploys_the_real_chart_on_the_real_api() {
-    xtask_install_deploys_the_real_chart(
-        Tool::Helm3,
-        "xtask_install_with_helm3_deploys_the_real_chart_on_the_real_api",
-    );
+    let test = "xtask_install_with_helm3_deploys_the_real_chart_on_the_real_api";
+    xtask_install_deploys_the_real_chart(Tool::Helm3, "1.20.0", test);
 }
 
 #[test]
 fn xtask_install_with_helm4_deploys_the_real_chart_on_the_real_api() {
-    xtask_install_deploys_the_real_chart(
-        Tool::Helm4,
-        "xtask_install_with_helm4_deploys_the_real_chart_on_the_real_api",
-    );
+    let test = "xtask_install_with_helm4_deploys_the_real_chart_on_the_real_api";
+    xtask_install_deploys_the_real_chart(Tool::Helm4, "1.20.0", test);
 }
 
-fn xtask_install_deploys_the_real_chart(tool: Tool, test: &str) {
+#[test]
+fn xtask_install_with_helm3_deploys_the_real_airflow_2_chart_on_the_real_api() {
+    let test = "xtask_install_with_helm3_deploys_the_real_airflow_2_chart_on_the_real_api";
+    xtask_install_deploys_the_real_chart(Tool::Helm3, "1.15.0", test);
+}
+
+fn xtask_install_deploys_the_real_chart(tool: Tool, version: &str, test: &str) {
     let Some(helm) = require_tool(tool, test) else { return };
     let Some(server) = Sshd::start(test) else { return };
     let Some(cluster) = TestCluster::shared(test) else { return };
@@ -207,11 +224,13 @@ fn xtask_install_deploys_the_real_chart(tool: Tool, test: &str) {
     ns.map_exec("airflow-worker-0", &["worker"], &pod_root);
 
     // The first run makes the deploy key and stops until the server accepts it.
-    xtask_install(dir.path(), &server, &helm, cluster, &ns).expect_code(1).expect_stderr_contains("not registered");
+    xtask_install(dir.path(), &server, &helm, version, cluster, &ns)
+        .expect_code(1)
+        .expect_stderr_contains("not registered");
     let public = std::fs::read_to_string(dir.path().join("state/keys/airflow_deploy_key.pub")).expect("public key");
     server.authorize(&public);
 
-    let run = xtask_install(dir.path(), &server, &helm, cluster, &ns);
+    let run = xtask_install(dir.path(), &server, &helm, version, cluster, &ns);
     run.expect_stderr_contains("[9/10] helm upgrade").expect_stderr_contains("[10/10] wait for the pods");
     let home = tempfile::tempdir().expect("temp dir");
     assert_eq!(release_status(&helm, home.path(), cluster, &ns), "deployed");
@@ -228,7 +247,7 @@ fn xtask_install_deploys_the_real_chart(tool: Tool, test: &str) {
     for secret in ["airflow-fernet-key", "airflow-redis-password", "airflow-metadata"] {
         assert!(names.contains(&secret), "no Secret {secret} among {names:?}");
     }
-    let again = xtask_install(dir.path(), &server, &helm, cluster, &ns);
+    let again = xtask_install(dir.path(), &server, &helm, version, cluster, &ns);
     again.expect_success().expect_stderr_contains("git-sync has the same commit");
     assert!(before == (files_under(&state), secret_data(&ns)), "a second install changed the state or the Secrets");
 }
