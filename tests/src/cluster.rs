@@ -169,7 +169,7 @@ impl Namespace {
     /// goes with the namespace.
     #[track_caller]
     pub fn map_exec(&self, pod: &str, containers: &[&str], root: &Path) {
-        let exec = serde_json::json!({
+        self.apply(&serde_json::json!({
             "apiVersion": "kwok.x-k8s.io/v1alpha1",
             "kind": "Exec",
             "metadata": {"name": pod, "namespace": self.name},
@@ -177,21 +177,43 @@ impl Namespace {
                 "containers": containers,
                 "local": {"envs": [{"name": "AIRFLOW_KIT_POD_ROOT", "value": root.display().to_string()}]},
             }]},
-        });
+        }));
+    }
+
+    /// Makes `kubectl logs` of `pod` (any of `containers`) print `file`, and `--previous` print
+    /// `previous`: a kwok `Logs` object in this namespace. kwok reads the files as a kubelet
+    /// reads a container's log, in the CRI format: write them with [`cri_log`].
+    #[track_caller]
+    pub fn map_logs(&self, pod: &str, containers: &[&str], file: &Path, previous: Option<&Path>) {
+        let mut logs = serde_json::json!({"containers": containers, "logsFile": file.display().to_string()});
+        if let Some(previous) = previous {
+            logs["previousLogsFile"] = previous.display().to_string().into();
+        }
+        self.apply(&serde_json::json!({
+            "apiVersion": "kwok.x-k8s.io/v1alpha1",
+            "kind": "Logs",
+            "metadata": {"name": pod, "namespace": self.name},
+            "spec": {"logs": [logs]},
+        }));
+    }
+
+    /// `kubectl apply` of one object (JSON) in this namespace.
+    #[track_caller]
+    pub fn apply(&self, object: &serde_json::Value) {
         let mut child = self
             .cluster
             .kubectl()
-            .args(["apply", "-f", "-"])
+            .args(["-n", &self.name, "apply", "-f", "-"])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|error| panic!("cannot run kubectl: {error}"));
         if let Some(mut stdin) = child.stdin.take() {
-            std::io::Write::write_all(&mut stdin, exec.to_string().as_bytes()).expect("kubectl stdin");
+            std::io::Write::write_all(&mut stdin, object.to_string().as_bytes()).expect("kubectl stdin");
         }
         let output = child.wait_with_output().expect("kubectl apply");
-        assert!(output.status.success(), "kubectl apply Exec {pod}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "kubectl apply {object}: {}", String::from_utf8_lossy(&output.stderr));
     }
 }
 
@@ -205,6 +227,12 @@ impl Drop for Namespace {
             .stderr(Stdio::null())
             .status();
     }
+}
+
+/// `lines` as a container log file in the CRI format kwok (like a kubelet) reads
+/// (`<RFC 3339 time> stdout F <line>`); `kubectl logs` prints the lines alone.
+pub fn cri_log(lines: &[&str]) -> String {
+    lines.iter().map(|line| format!("2026-01-01T00:00:00.000000000Z stdout F {line}\n")).collect()
 }
 
 /// A DNS label (`[a-z0-9-]`, starting with a letter) unique to this test run: the test's own

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use airflow_kit_tests::bins::{Run, bin_dir, files_under, run_command, shared_dir, xtask_bin};
-use airflow_kit_tests::cluster::{Namespace, TestCluster};
+use airflow_kit_tests::cluster::{Namespace, TestCluster, cri_log};
 use airflow_kit_tests::git_repo::isolated_git;
 use airflow_kit_tests::helm::helm_command;
 use airflow_kit_tests::sshd::Sshd;
@@ -265,4 +265,57 @@ fn secret_data(ns: &Namespace) -> Vec<(String, serde_json::Value)> {
         .collect();
     data.sort_by(|a, b| a.0.cmp(&b.0));
     data
+}
+
+/// The harness's kwok mappings, through the real API server and kwok's kubelet server: `kubectl
+/// exec` answers from the pod root (absolute paths read under it, printed as the pod's own),
+/// `kubectl logs` prints the mapped file, and a container without a mapping is refused.
+#[test]
+fn kwok_maps_exec_and_logs_of_a_pod_to_local_files() {
+    let test = "kwok_maps_exec_and_logs_of_a_pod_to_local_files";
+    let Some(cluster) = TestCluster::shared(test) else { return };
+    let ns = cluster.namespace(test);
+    ns.apply(&serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": ns.name},
+        "spec": {"containers": [{"name": "main", "image": "never-pulled"}, {"name": "side", "image": "never-pulled"}]},
+    }));
+    cluster.wait_for("pod p Running", Duration::from_secs(60), || {
+        (ns.json(&["get", "pod", "p"])["status"]["phase"] == "Running").then_some(())
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("opt/airflow/dags/.worktrees/abc1234/dags")).expect("dirs");
+    std::fs::write(root.join("opt/airflow/dags/.worktrees/abc1234/dags/a.py"), "x = 1\n").expect("dag");
+    std::os::unix::fs::symlink(".worktrees/abc1234", root.join("opt/airflow/dags/repo")).expect("link");
+    std::fs::write(dir.path().join("main.log"), cri_log(&["line one", "line two"])).expect("log");
+    ns.map_exec("p", &["main"], &root);
+    ns.map_logs("p", &["main"], &dir.path().join("main.log"), None);
+
+    let exec = |container: &str, command: &[&str]| {
+        let mut args = vec!["exec", "p", "-c", container, "--"];
+        args.extend(command);
+        let output = ns.kubectl().args(&args).output().expect("kubectl exec");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    // kwok reads its Exec objects through a watch: the first exec may come before it has it.
+    cluster.wait_for("the Exec mapping", Duration::from_secs(30), || {
+        exec("main", &["readlink", "/opt/airflow/dags/repo"]).0.then_some(())
+    });
+    assert_eq!(exec("main", &["readlink", "/opt/airflow/dags/repo"]).1, ".worktrees/abc1234\n");
+    let (ok, found, _) = exec("main", &["find", "-L", "/opt/airflow/dags/repo/dags", "-type", "f"]);
+    assert!(ok && found == "/opt/airflow/dags/repo/dags/a.py\n", "{found}");
+    let (ok, _, _) = exec("main", &["cat", "/opt/airflow/dags/repo/dags/missing.py"]);
+    assert!(!ok, "a missing file is missing in the pod too");
+    let (ok, _, error) = exec("side", &["readlink", "/opt/airflow/dags/repo"]);
+    assert!(!ok && error.contains("exec target not found for container \"side\""), "{error}");
+
+    let logs = cluster.wait_for("the Logs mapping", Duration::from_secs(30), || {
+        let output = ns.kubectl().args(["logs", "p", "-c", "main"]).output().expect("kubectl logs");
+        output.status.success().then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    });
+    assert_eq!(logs, "line one\nline two\n");
 }
