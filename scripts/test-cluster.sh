@@ -113,7 +113,10 @@ go_install() {
     start=$(seconds)
     log "building $name $version"
     mkdir -p "$dir"
-    GOBIN="$dir" go install -trimpath -ldflags='-s -w' "$package@$version" || return 1
+    if ! GOBIN="$dir" go install -trimpath -ldflags='-s -w' "$package@$version"; then
+        rmdir "$dir" 2>/dev/null || true
+        return 1
+    fi
     log "$name $version built in $(($(seconds) - start)) s"
 }
 
@@ -436,6 +439,7 @@ start_kwok() {
         --kubeconfig="$kubeconfig" \
         --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
         --node-ip=127.0.0.1 --node-port="$kubelet_port" \
+        --node-lease-duration-seconds=40 \
         --server-address="127.0.0.1:$kubelet_port" \
         --tls-cert-file="$pki/kubelet.crt" --tls-private-key-file="$pki/kubelet.key" \
         --cidr=10.244.0.1/16 \
@@ -541,21 +545,27 @@ memory() {
 # program that was started (a pid reused by another process is left alone).
 down() {
     if [ -d "$pids" ]; then
-        local file pid name
-        # Reverse start order: the clients of the API server first, etcd last.
+        local name pid stopping=()
+        # The component is its own process group (setsid): its children go with it. All are
+        # asked at once, then whatever is left after 10 s is killed.
         for name in pv-binder kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
-            file="$pids/$name.pid"
-            [ -f "$file" ] || continue
-            pid=$(cat "$file")
+            [ -f "$pids/$name.pid" ] || continue
+            pid=$(cat "$pids/$name.pid")
             if [ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" = "$(cat "$pids/$name.exe" 2>/dev/null)" ]; then
-                # The component is its own process group (setsid): its children go with it.
                 kill -TERM -- "-$pid" 2>/dev/null || true
-                for _ in $(seq 1 50); do
-                    kill -0 "$pid" 2>/dev/null || break
-                    sleep 0.1
-                done
-                kill -KILL -- "-$pid" 2>/dev/null || true
+                stopping+=("$pid")
             fi
+        done
+        for _ in $(seq 1 100); do
+            local alive=0
+            for pid in "${stopping[@]}"; do
+                kill -0 "$pid" 2>/dev/null && alive=1
+            done
+            [ "$alive" = 1 ] || break
+            sleep 0.1
+        done
+        for pid in "${stopping[@]}"; do
+            kill -KILL -- "-$pid" 2>/dev/null || true
         done
     fi
     rm -rf "$state"

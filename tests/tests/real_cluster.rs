@@ -126,10 +126,32 @@ fn helm_installs_the_real_chart(tool: Tool, version: &str, test: &str) {
     assert!(!phases.is_empty(), "the chart made no PersistentVolumeClaim");
     assert!(phases.iter().all(|(_, phase)| phase == "Bound"), "claims not bound: {phases:?}");
 
-    let pods = cluster.wait_for("every pod Ready", Duration::from_secs(120), || {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let pods = loop {
         let pods = pod_readiness(&ns);
-        (!pods.is_empty() && pods.iter().all(|(_, ready)| *ready)).then_some(pods)
-    });
+        if !pods.is_empty() && pods.iter().all(|(_, ready)| *ready) {
+            break pods;
+        }
+        if std::time::Instant::now() > deadline {
+            let listing = ns.kubectl().args(["get", "pods", "-o", "wide"]).output().expect("kubectl");
+            let status = ns
+                .kubectl()
+                .args([
+                    "get",
+                    "pods",
+                    "-o",
+                    "jsonpath={range .items[*]}{.metadata.name} {.metadata.deletionTimestamp} {.status}{\"\\n\"}{end}",
+                ])
+                .output()
+                .expect("kubectl");
+            panic!(
+                "not every pod Ready after 120 s: {pods:?}\n{}\n{}",
+                String::from_utf8_lossy(&listing.stdout),
+                String::from_utf8_lossy(&status.stdout)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
     for component in components(version) {
         assert!(pods.iter().any(|(name, _)| name.contains(component)), "no {component} pod among {pods:?}");
     }
@@ -318,4 +340,27 @@ fn kwok_maps_exec_and_logs_of_a_pod_to_local_files() {
         output.status.success().then(|| String::from_utf8_lossy(&output.stdout).into_owned())
     });
     assert_eq!(logs, "line one\nline two\n");
+}
+
+/// The fake kubelets renew their Node leases, as real ones do: without that the node lifecycle
+/// controller finds every Node not-Ready once its grace period is over, and marks all their
+/// pods not Ready, which kwok never undoes (pods of a release then never become Ready again).
+#[test]
+fn the_fake_nodes_renew_their_leases() {
+    let test = "the_fake_nodes_renew_their_leases";
+    let Some(cluster) = TestCluster::shared(test) else { return };
+    let renewed = |node: &str| -> Option<String> {
+        let output = cluster
+            .kubectl()
+            .args(["-n", "kube-node-lease", "get", "lease", node, "-o", "jsonpath={.spec.renewTime}"])
+            .output()
+            .ok()?;
+        output.status.success().then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    for node in ["kwok-node-0", "kwok-node-1", "kwok-node-2"] {
+        let first = renewed(node).unwrap_or_else(|| panic!("no Lease for {node} in kube-node-lease"));
+        cluster.wait_for(&format!("{node}'s lease renewed"), Duration::from_secs(60), || {
+            renewed(node).filter(|time| *time != first).map(|_| ())
+        });
+    }
 }
