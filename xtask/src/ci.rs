@@ -33,6 +33,15 @@ pub fn run(shell: &Shell) -> anyhow::Result<()> {
     step("build the binaries once");
     cmd!(shell, "cargo build --workspace --bins --quiet").run()?;
 
+    // The real Kubernetes API the cluster tests run against (scripts/test-cluster.sh): built
+    // once and cached under target/test-tools, started before the tests, stopped after them
+    // unless it was already running before this run (a developer's own `up` stays up).
+    step("test cluster: build (cached under target/test-tools/cluster; cold, tens of minutes)");
+    timed("test cluster build", || cmd!(shell, "bash scripts/test-cluster.sh build").run())?;
+    let was_up = cmd!(shell, "bash scripts/test-cluster.sh status").quiet().ignore_stderr().run().is_ok();
+    step("test cluster: up");
+    timed("test cluster up", || cmd!(shell, "bash scripts/test-cluster.sh up").run())?;
+
     step("tests");
     // A fresh skip log for this run: what is in it after the tests was skipped by this run.
     let skip_log = skip_log_path();
@@ -47,7 +56,15 @@ pub fn run(shell: &Shell) -> anyhow::Result<()> {
         Err(error) => return Err(error).with_context(|| format!("cannot read the skip log `{}`", skip_log.display())),
     };
     eprint!("{}", skip_summary(&logged));
+    let down = if was_up {
+        eprintln!("\n==> test cluster: left running (it was up before this run)");
+        Ok(())
+    } else {
+        step("test cluster: down");
+        timed("test cluster down", || cmd!(shell, "bash scripts/test-cluster.sh down").run())
+    };
     tests?;
+    down?;
     step("ci passed");
     Ok(())
 }
@@ -117,6 +134,15 @@ fn skip_summary(log: &str) -> String {
         summary.push('\n');
     }
     summary
+}
+
+/// Runs `work`, then prints how long it took (the cluster's build and start-up times are what
+/// CI's budget is spent on, so each run shows them).
+fn timed(what: &str, work: impl FnOnce() -> Result<(), xshell::Error>) -> anyhow::Result<()> {
+    let start = std::time::Instant::now();
+    let result = work();
+    eprintln!("==> {what}: {:.1} s", start.elapsed().as_secs_f64());
+    result.with_context(|| format!("{what} failed"))
 }
 
 fn step(name: &str) {
