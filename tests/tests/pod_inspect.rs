@@ -535,3 +535,15 @@ fn status_against_a_real_cluster() {
     let report = Document::parse(&run.stdout, "stdout").expect("YAML report").root.to_json();
     assert!(report["pods"].as_array().is_some_and(|pods| !pods.is_empty()), "{run}");
 }
+
+/// `kubectl exec` itself failing (no exec for the container, refused) is reported as that, on
+/// stdout and stderr, not as a missing git-sync link: the install keeps stdout, and the person
+/// must still see why (found against the real API server, where kwok had no exec mapping).
+#[test]
+fn dags_says_why_kubectl_exec_failed() {
+    let result = inspect("dags-exec-refused", &["dags"]);
+    result.run.expect_code(1).expect_stderr_contains("no exec found for container");
+    let problem = result.report()["problem"].as_str().expect("problem").to_string();
+    assert!(problem.contains("`kubectl exec` failed") && problem.contains("no exec found"), "{problem}");
+    assert!(!problem.contains("not a git-sync link"), "{problem}");
+}

@@ -84,7 +84,13 @@ pub fn check_dags(kubectl: &Kubectl, snapshot: &Snapshot, config: &DagsConfig) -
     let target = link.stdout_text().trim().to_string();
     let Some((commit, layout)) = commit_of_link(&target).filter(|_| link.success()) else {
         report.link = Some(target).filter(|target| !target.is_empty());
-        report.problem = Some(format!("`{REPO_LINK}` is not a git-sync link to a commit"));
+        // `kubectl exec` itself failing (no such container, exec refused) is not a missing link:
+        // its own last line says which, and the person needs it.
+        let exec_error = link.stderr_text().lines().rev().find(|line| line.contains("error")).map(str::to_string);
+        report.problem = Some(match exec_error {
+            Some(error) => format!("cannot look inside the pod (`kubectl exec` failed: {})", error.trim()),
+            None => format!("`{REPO_LINK}` is not a git-sync link to a commit"),
+        });
         report.git_sync_log = Some(git_sync_log(kubectl, pod)?);
         return Ok(DagsResult { ok: false, report });
     };

@@ -38,6 +38,14 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             let config = dags::DagsConfig { release, pod: args.pod, sub_path: args.sub_path };
             let result = dags::check_dags(&kubectl, &snapshot, &config)?;
             write_stdout(&to_yaml(&result.report)?)?;
+            // The answer "no" says why on stderr too: a caller that keeps stdout (the install)
+            // still shows the person what is wrong.
+            if let Some(problem) = result.report.problem.as_deref().filter(|_| !result.ok) {
+                say(TOOL, &format!("{}: {problem}", result.report.pod));
+                for line in result.report.git_sync_log.iter().flatten() {
+                    say(TOOL, &format!("  git-sync: {line}"));
+                }
+            }
             Ok(if result.ok { ExitCode::Success } else { ExitCode::No })
         }
         Command::Diagnose(_) => {
