@@ -239,7 +239,7 @@ pub fn resolve(args: &InstallArgs, ask: Ask<'_>) -> Result<Settings, Error> {
             }
         }
         Transport::Https | Transport::Http => {
-            if !expect_fingerprints.is_empty() || key_type.is_some() && args.key_type.is_some() {
+            if !expect_fingerprints.is_empty() || args.key_type.is_some() {
                 notes.push(format!(
                     "`{repo}` is not SSH: host key fingerprints and the deploy key type do not apply, ignored"
                 ));

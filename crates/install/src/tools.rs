@@ -4,7 +4,7 @@
 //! kept in the error.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use airflow_kit_core::process::{self, Command};
@@ -72,7 +72,7 @@ fn tool_failed(tool: &str, command: &Command, code: Option<i32>) -> Error {
         Some(1) => ExitCode::No,
         Some(2) => ExitCode::BadInput,
         Some(4) => ExitCode::Refused,
-        Some(130) => ExitCode::External,
+        // 3, a signal (128+n, or none) or anything unknown: the tool or what it ran failed.
         _ => ExitCode::External,
     };
     let subcommand = command.args.first().map(|arg| match arg {
@@ -90,12 +90,6 @@ fn tool_failed(tool: &str, command: &Command, code: Option<i32>) -> Error {
         .with_hint("its message above says why; fix that and run the same command again (finished steps are kept)")
 }
 
-/// The tools beside a directory, when all five are there (e.g. next to the running xtask).
-pub fn found_in(dir: &Path) -> Option<Tools> {
-    let tools = Tools::new(dir);
-    tools.check().ok().map(|()| tools)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,10 +99,6 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let script = dir.path().join("secret-gen");
         std::fs::write(&script, "#!/bin/sh\ncat >/dev/null\necho 'secret-gen: refused' >&2\nexit 4\n").expect("script");
-        std::os::unix::fs::PermissionsExt::set_mode(
-            &mut std::fs::metadata(&script).expect("meta").permissions(),
-            0o755,
-        );
         std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
         let tools = Tools::new(dir.path());
         let error = tools
