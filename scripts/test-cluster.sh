@@ -224,12 +224,12 @@ make_pki() {
     local client='basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=clientAuth'
-    # The first address of the service range is in the SANs because in-cluster clients would
-    # name it; nothing here ever connects to it.
+    # Only loopback names and addresses: nothing runs inside a pod here, so no client ever names
+    # the service range's first address.
     sign apiserver "/CN=kube-apiserver" 'basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local'
+subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local'
     sign kubelet "/CN=kwok-kubelet" 'basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
@@ -435,6 +435,8 @@ start_kwok() {
     write_exec_shims
     # kwok runs a mapped `kubectl exec` as a local command found on its own PATH: the shims
     # first on it serve pod paths from a directory a test names (see write_exec_shims).
+    # --cidr is the range of pod IPs kwok writes into pod status: virtual, like the service
+    # range; no process here dials a pod IP (logs and exec go to the node, at 127.0.0.1).
     PATH="$state/exec-shims:$PATH" start kwok "$kwok_dir/kwok" \
         --kubeconfig="$kubeconfig" \
         --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \

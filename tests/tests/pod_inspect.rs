@@ -444,7 +444,7 @@ fn ui_warns_loudly_when_exposed_and_more_with_default_admin() {
 fn ui_prints_the_node_port_url_without_forwarding() {
     let result = inspect("nodeport", &["ui"]);
     result.run.expect_code(0);
-    assert_eq!(result.report()["url"], "http://10.0.0.11:31151");
+    assert_eq!(result.report()["url"], "http://127.0.0.1:31151");
     assert!(!result.argv.iter().any(|l| l.contains("port-forward")), "{:?}", result.argv);
 }
 
