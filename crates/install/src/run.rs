@@ -58,6 +58,7 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
     // when the run ends, however it ends.
     let work = tempfile::Builder::new().prefix(".run-").tempdir_in(&settings.state_dir).map_err(|error| {
         Error::external(format!("cannot make a private directory in `{}`: {error}", settings.state_dir.display()))
+            .with_hint("check that the state directory is yours and writable, and that the disk is not full")
     })?;
     let chart = obtain_chart(settings, tools, work.path())?;
     let mut current = read_optional(&state_values)?;
@@ -144,8 +145,9 @@ pub fn install(settings: &Settings, tools: &Tools, prompt: &mut dyn Prompt) -> R
 
     progress.at(Step::Merge)?;
     let owned = |path: &str| {
-        let keys: Vec<&str> = path.split('.').collect();
-        current_doc.root.get_path(&keys).is_some()
+        let keys = airflow_kit_core::values_path::parse("--unset", path).unwrap_or_default();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        !keys.is_empty() && current_doc.root.get_path(&keys).is_some()
     };
     let exposure = exposure::change(settings.expose, airflow_major, owned);
     allow_removals.extend(exposure.unset.iter().cloned());
@@ -252,8 +254,10 @@ fn obtain_chart(settings: &Settings, tools: &Tools, work: &Path) -> Result<Local
         Chart::Local(path) if path.is_dir() => LocalChart::open(path, path.display().to_string()),
         Chart::Local(archive) => {
             let dir = work.join("chart");
-            std::fs::create_dir_all(&dir)
-                .map_err(|error| Error::external(format!("cannot unpack the chart: {error}")))?;
+            std::fs::create_dir_all(&dir).map_err(|error| {
+                Error::external(format!("cannot unpack the chart: {error}"))
+                    .with_hint("check that the state directory is writable and the disk is not full")
+            })?;
             let untar = Command::new("tar").arg("-xzf").arg(archive).arg("-C").arg(&dir).timeout(QUICK);
             process::run_checked(&untar).map_err(|error| {
                 error.with_hint(format!(
@@ -290,6 +294,7 @@ fn obtain_chart(settings: &Settings, tools: &Tools, work: &Path) -> Result<Local
                         let _ = std::fs::remove_dir_all(&dir);
                         std::fs::rename(&latest, &dir).map_err(|error| {
                             Error::external(format!("cannot move the pulled chart into `{}`: {error}", dir.display()))
+                                .with_hint("remove the state directory's `cache/` and run again")
                         })?;
                     }
                     dir
@@ -319,8 +324,10 @@ fn pull(settings: &Settings, name: &str, version: Option<&str>, dir: &Path) -> R
         airflow_kit_core::fs::create_private_dir(parent, 0o700)?;
     }
     let _ = std::fs::remove_dir_all(dir);
-    std::fs::rename(&partial, dir)
-        .map_err(|error| Error::external(format!("cannot move the pulled chart into `{}`: {error}", dir.display())))
+    std::fs::rename(&partial, dir).map_err(|error| {
+        Error::external(format!("cannot move the pulled chart into `{}`: {error}", dir.display()))
+            .with_hint("remove the state directory's `cache/` and run again")
+    })
 }
 
 fn single_dir(dir: &Path) -> Result<PathBuf, Error> {
